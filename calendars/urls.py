@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from calendars import views
+
+app_name = "calendars"
+
+urlpatterns = [
+    path("calendar/", views.calendar, name="calendar"),
+]

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from dynchat.demo import DemoLogins, load_demo
+from dynchat.origins import normalize_origin
+
+
+def read_or_create_logins(path: Path) -> DemoLogins:
+    try:
+        return DemoLogins(**json.loads(path.read_text()))
+    except (FileNotFoundError, ValueError, TypeError):
+        pass
+    logins = DemoLogins(secrets.token_urlsafe(9), secrets.token_urlsafe(9))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump(logins.__dict__, file)
+    return logins
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or refresh the demo data (a marketer, an agent, a site) and print it as JSON. "
+        "The demo accounts' passwords are (re)set to those in --logins-file."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host-origin", required=True, type=normalize_origin)
+        parser.add_argument("--logins-file", required=True, type=Path)
+
+    def handle(self, *args: Any, host_origin: str, logins_file: Path, **options: Any) -> None:
+        result = load_demo(host_origin=host_origin, logins=read_or_create_logins(logins_file))
+        self.stdout.write(json.dumps(result))

@@ -1,0 +1,306 @@
+"""Dynchat settings: one module, every deploy-specific value from the environment.
+
+Every variable read here is documented in ``.env.example`` and in the README's table. Defaults are
+the safe ones: DEBUG off, HTTPS hardening on whenever ``SITE_URL`` is https.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from dynchat.keyfile import read_or_create_key
+
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_secret(name: str) -> str:
+    """Read a secret from NAME, or from the file named by NAME_FILE (Docker secrets)."""
+    if path := os.environ.get(f"{name}_FILE"):
+        return Path(path).read_text().strip()
+    return os.environ.get(name, "")
+
+
+DEBUG = env_bool("DEBUG", False)
+VAR_DIR = Path(env_str("DYNCHAT_VAR_DIR", str(BASE_DIR / "var")))
+
+SECRET_KEY = env_secret("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set unless DEBUG is on; "
+            "`python3 manage.py run` creates one under var/."
+        )
+    SECRET_KEY = read_or_create_key(VAR_DIR / "secret_key")
+
+# The public address of this Dynchat: the admin, the widget API and the widget script live here.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+_site = urlsplit(SITE_URL)
+if _site.scheme not in {"http", "https"} or not _site.hostname:
+    raise ImproperlyConfigured(f"SITE_URL must be an http(s) URL, not {SITE_URL!r}")
+HTTPS = _site.scheme == "https"
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [_site.hostname, *(["localhost", "127.0.0.1"] if DEBUG else [])]
+)
+CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
+
+# Behind N reverse proxies that set X-Forwarded-For / X-Forwarded-Proto; 0 means none.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+INSTALLED_APPS = [
+    "dynchat",
+    "widget",
+    "dialogues",
+    "routing",
+    "meetings",
+    "calendars",
+    "sync",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.postgres",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dynchat.middleware.api_errors",
+    "dynchat.middleware.request_body_limit",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "dynchat.middleware.user_time_zone",
+    "dynchat.middleware.private_pages",
+    # Last, as its documentation asks: it turns a locked-out login into the lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "dynchat.urls"
+WSGI_APPLICATION = "dynchat.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dynchat.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", "postgresql://localhost:5432/dynchat"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL: Dynchat uses nothing else.")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL", "redis://localhost:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "dynchat",
+    }
+}
+
+AUTH_USER_MODEL = "dynchat.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "dynchat:login"
+LOGIN_REDIRECT_URL = "dynchat:home"
+LOGOUT_REDIRECT_URL = "dynchat:login"
+
+# Login throttling: 10 failures for one account within 15 minutes lock that account for the rest
+# of those 15 minutes, from every address. Failures during the lockout do not extend it, so an
+# attacker cannot keep the real user out for longer than the cool-off.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "dynchat.http.client_ip"
+AXES_USERNAME_CALLABLE = "dynchat.http.login_username"
+# The login form's field is "username" (Django's AuthenticationForm) although the user model's
+# USERNAME_FIELD is "email"; axes must read the same key when counting and when checking.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_CALLABLE = "dynchat.views.account.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+SILENCED_SYSTEM_CHECKS = [
+    # axes.W006 asks to lock out by address too. Lockout here is per account on purpose (ASVS
+    # 6.3.1); per-address throttling of sign-ins is the "login" rate limit below.
+    "axes.W006",
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if DEBUG:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+
+# Security headers. HTTPS hardening follows SITE_URL; SECURE_SSL_REDIRECT may be turned off when a
+# proxy in front already redirects http to https.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+# The __Host- prefix pins a cookie to this host, path / and https; plain http (the local demo)
+# cannot carry it.
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "dynchat_sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "dynchat_csrftoken"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 12
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+# Request limits. Widget API bodies over WIDGET_MAX_BODY_BYTES are refused with 413 before parsing;
+# Django's own limit bounds everything else.
+WIDGET_MAX_BODY_BYTES = 16 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+# Rate limits per scope, "count/period" with period s, m, h or d, optionally multiplied ("15m").
+# RATELIMITS overrides single scopes: RATELIMITS="widget-decide=1000/m,login=100/15m".
+RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+RATELIMITS = {
+    "widget-decide": "200/h",
+    "login": "50/15m",
+    **dict(item.split("=", 1) for item in env_list("RATELIMITS", [])),
+}
+
+# Celery: reliability first (DESIGN §4). Tasks set their own time limits; the visibility timeout
+# stays above twice the longest of them, so a slow task is never delivered twice.
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 270
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 15.0
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 30)
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "dynchat.record_heartbeat", "schedule": float(HEARTBEAT_SECONDS)},
+}
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "axes": {"level": "INFO"},
+        "axes.apps": {"level": "WARNING"},
+        "dynchat.security": {"level": "INFO"},
+    },
+}

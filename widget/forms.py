@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from dynchat.models import Site
+from dynchat.origins import normalize_origin
+
+MAX_ORIGINS = 20
+
+
+class OriginsField(forms.CharField):
+    """Origins typed one per line, cleaned to the exact form browsers send."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocapitalize": "off"})
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        origins: list[str] = []
+        errors: list[str] = []
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            try:
+                origin = normalize_origin(line)
+            except ValueError as error:
+                errors.append(str(error))
+                continue
+            if origin not in origins:
+                origins.append(origin)
+        if errors:
+            raise forms.ValidationError(errors)
+        if len(origins) > MAX_ORIGINS:
+            raise forms.ValidationError(f"At most {MAX_ORIGINS} origins per site.")
+        return origins
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+
+class SiteForm(forms.ModelForm[Site]):
+    allowed_origins = OriginsField(
+        required=False,
+        label="Allowed origins",
+        help_text="Where the widget may load, one per line, e.g. https://www.example.com. "
+        "Pages on any other origin get no chat.",
+    )
+
+    class Meta:
+        model = Site
+        fields = ["name", "allowed_origins"]
+        help_texts = {"name": "For you and your team, e.g. the site's domain."}
+
+
+class DecideForm(forms.Form):
+    site = forms.CharField(max_length=64)
+    url = forms.URLField(max_length=2048, assume_scheme="https")
