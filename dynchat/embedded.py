@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dynchat.keyfile import read_or_create_key
+from dynchat.supervisor import run_as
 
 
 class EmbeddedError(RuntimeError):
@@ -131,7 +132,8 @@ class EmbeddedPostgres:
                     "--no-locale",
                     "--no-instructions",
                 ],
-                user=self.user,
+                cwd=self.root,
+                **run_as(self.user),
                 capture_output=True,
                 text=True,
             )

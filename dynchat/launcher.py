@@ -63,6 +63,7 @@ def start_backing_services(
             "postgres",
             postgres.command(free_port()),
             user=postgres.user,
+            cwd=postgres.root,
             stop_signal=signal.SIGINT,  # "fast" shutdown: roll back sessions, then checkpoint
             grace=60,
             log=logs / "postgres.log" if logs else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -20,12 +21,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 PR_SET_PDEATHSIG = 1
 _COLOURS = ["36", "33", "35", "32", "34", "31", "96", "93"]
 # Resolved once here: after fork, the child should do as little as possible.
 _prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def run_as(user: str | None) -> dict[str, Any]:
+    """Popen arguments that run a child as ``user`` with that user's group and no other groups.
+
+    ``user=`` alone changes only the uid: the child would keep root's group, and for directories
+    owned by group root Unix then applies the group bits, not the "other" bits.
+    """
+    if user is None:
+        return {}
+    account = pwd.getpwnam(user)
+    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
 
 
 def _die_with_parent() -> None:
@@ -70,10 +83,12 @@ class Supervisor:
             self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> bool:
         self.stop()
         for signum, handler in self._previous_handlers.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
+        # A stop signal is a normal way to leave, wherever in the block it arrived.
+        return exc_type is not None and issubclass(exc_type, Stopped)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self._stop_requested.is_set():
@@ -112,7 +127,7 @@ class Supervisor:
                 list(argv),
                 env=dict(env) if env is not None else None,
                 cwd=cwd,
-                user=user,
+                **run_as(user),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file or subprocess.PIPE,
                 stderr=subprocess.STDOUT,
