@@ -12,8 +12,7 @@ ROOT = Path(settings.BASE_DIR)
 README = (ROOT / "README.md").read_text()
 ENV_EXAMPLE = (ROOT / ".env.example").read_text()
 READERS = re.compile(r"""(?:env_\w+|os\.environ\.get|environ\.get)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
-SOURCES = ["dynchat/settings.py", "dynchat/gunicorn_config.py", "dynchat/launcher.py",
-           "dynchat/embedded.py", "manage.py", "tests/e2e/conftest.py"]  # fmt: skip
+SKIPPED_DIRECTORIES = {".venv", "var", ".git", "node_modules"}
 
 
 def first_code_block(markdown: str) -> list[str]:
@@ -21,10 +20,19 @@ def first_code_block(markdown: str) -> list[str]:
     return [line for line in block.splitlines()[1:] if line.strip()]
 
 
+def python_sources() -> list[Path]:
+    return [
+        path
+        for path in ROOT.rglob("*.py")
+        if not SKIPPED_DIRECTORIES & set(path.relative_to(ROOT).parts)
+    ]
+
+
 def variables_read() -> set[str]:
+    """Every environment variable any of our Python files reads."""
     names = set()
-    for source in SOURCES:
-        names |= set(READERS.findall((ROOT / source).read_text()))
+    for source in python_sources():
+        names |= set(READERS.findall(source.read_text()))
     names.discard("DJANGO_SETTINGS_MODULE")
     names.discard("DJANGO_ALLOW_ASYNC_UNSAFE")
     return names
