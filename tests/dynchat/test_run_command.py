@@ -153,8 +153,10 @@ def test_run_sets_up_everything_then_stops_everything(var: Path) -> None:
         opener = sign_in(run, *run.login("Marketer"))
         deadline = time.monotonic() + 60
         while "Background jobs running" not in worker_status(run, opener):
-            assert time.monotonic() < deadline, "beat and worker never recorded a heartbeat"
+            assert time.monotonic() < deadline, "no worker ever recorded a heartbeat"
             time.sleep(0.5)
+        # The worker reports in when it starts; beat's schedule keeps it coming.
+        run.wait_for("Sending due task heartbeat (dynchat.record_heartbeat)", timeout=30)
         sign_in(run, *run.login("Agent"))
     finally:
         code, left = run.stop(signal.SIGINT)
