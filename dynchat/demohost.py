@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PAGES = {
@@ -47,16 +48,20 @@ TEMPLATE = """<!doctype html>
 """
 
 
-def make_handler(snippet: str) -> type[BaseHTTPRequestHandler]:
+def make_handler(script: str, site: str, quiet: bool = False) -> type[BaseHTTPRequestHandler]:
+    """Pages that embed ``script`` for ``site``; ``?site=KEY`` embeds another site's key."""
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            page = PAGES.get(self.path.split("?")[0])
+            url = urllib.parse.urlsplit(self.path)
+            page = PAGES.get(url.path)
             if page is None:
                 self.send_error(404)
                 return
             title, text = page
+            key = urllib.parse.parse_qs(url.query).get("site", [site])[0]
             body = TEMPLATE.format(
-                title=html.escape(title), text=html.escape(text), snippet=snippet
+                title=html.escape(title), text=html.escape(text), snippet=snippet_for(script, key)
             )
             data = body.encode()
             self.send_response(200)
@@ -66,7 +71,8 @@ def make_handler(snippet: str) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def log_message(self, format: str, *args: object) -> None:
-            print(f"{self.address_string()} {format % args}", flush=True)
+            if not quiet:
+                print(f"{self.address_string()} {format % args}", flush=True)
 
     return Handler
 
@@ -75,8 +81,10 @@ def snippet_for(script: str, site: str) -> str:
     return f'<script async src="{html.escape(script)}" data-site="{html.escape(site)}"></script>'
 
 
-def serve(port: int, script: str, site: str, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    return ThreadingHTTPServer((host, port), make_handler(snippet_for(script, site)))
+def serve(
+    port: int, script: str, site: str, host: str = "127.0.0.1", quiet: bool = False
+) -> ThreadingHTTPServer:
+    return ThreadingHTTPServer((host, port), make_handler(script, site, quiet))
 
 
 def main() -> None:

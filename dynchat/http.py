@@ -62,5 +62,22 @@ def json_error(status: int, code: str, message: str, **details: Any) -> JsonResp
     return json_response({"error": {"code": code, "message": message, **details}}, status=status)
 
 
+# The stable code and message of errors any JSON endpoint may answer, whoever produces them.
+STANDARD_ERRORS = {
+    400: ("bad_request", "The request could not be understood."),
+    403: ("forbidden", "You may not do this."),
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This address does not accept this method."),
+    413: ("payload_too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "Send JSON."),
+    500: ("server_error", "Something went wrong on our side; it was logged."),
+}
+
+
+def standard_json_error(status: int) -> JsonResponse:
+    code, message = STANDARD_ERRORS.get(status, ("error", "The request failed."))
+    return json_error(status, code, message)
+
+
 def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")

@@ -200,9 +200,8 @@ def run(args: list[str]) -> int:
             wait_for_port(options.port, supervisor, "the web server")
             wait_for_port(options.host_port, supervisor, "the demo host page")
             print(banner(env["SITE_URL"], host_origin, demo, var), flush=True)
-            reason = supervisor.wait()
-            if "exited" in reason:
-                status = 1
+            reason = supervisor.wait().exit_reason
+            status = 1
         except Stopped as stopped:
             reason = f"received {stopped}"
         except (EmbeddedError, subprocess.CalledProcessError) as error:

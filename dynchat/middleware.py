@@ -10,20 +10,10 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from dynchat.http import JSON_CONTENT_TYPE, json_error
+from dynchat.http import JSON_CONTENT_TYPE, json_error, standard_json_error
 
 Handler = Callable[[HttpRequest], HttpResponseBase]
 
-# Stable codes for errors that Django itself produces under /api/ (wrong method, bad host ...).
-API_ERROR_CODES = {
-    400: ("bad_request", "The request could not be understood."),
-    403: ("forbidden", "You may not do this."),
-    404: ("not_found", "There is nothing at this address."),
-    405: ("method_not_allowed", "This address does not accept this method."),
-    413: ("payload_too_large", "The request body is too large."),
-    415: ("unsupported_media_type", "Send JSON."),
-    500: ("server_error", "Something went wrong on our side; it was logged."),
-}
 KEPT_HEADERS = ("Allow", "Retry-After", "Vary", "Access-Control-Allow-Origin")
 
 
@@ -37,10 +27,7 @@ def api_errors(get_response: Handler) -> Handler:
             and response.status_code >= 400
             and response.get("Content-Type") != JSON_CONTENT_TYPE
         ):
-            code, message = API_ERROR_CODES.get(
-                response.status_code, ("error", "The request failed.")
-            )
-            replacement = json_error(response.status_code, code, message)
+            replacement = standard_json_error(response.status_code)
             for header in KEPT_HEADERS:
                 if header in response:
                     replacement[header] = response[header]

@@ -62,6 +62,10 @@ class Child:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    @property
+    def exit_reason(self) -> str:
+        return f"{self.name} exited with status {self.process.returncode}"
+
 
 class Stopped(Exception):
     """A signal asked the supervisor to stop."""
@@ -150,16 +154,13 @@ class Supervisor:
             self.say(child.name, raw.decode(errors="replace").rstrip())
         stream.close()
 
-    def wait(self, poll: float = 0.2) -> str:
-        """Block until a child exits or a signal arrives; return why."""
-        try:
-            while True:
-                for child in self.children:
-                    if not child.alive():
-                        return f"{child.name} exited with status {child.process.returncode}"
-                time.sleep(poll)
-        except Stopped as stopped:
-            return f"received {stopped}"
+    def wait(self, poll: float = 0.2) -> Child:
+        """Block until a child exits and return it; a stop signal raises Stopped instead."""
+        while True:
+            for child in self.children:
+                if not child.alive():
+                    return child
+            time.sleep(poll)
 
     def stop(self) -> None:
         """Stop every child, newest first; escalate to SIGKILL after each child's grace period."""

@@ -34,7 +34,7 @@ SUPERVISED = textwrap.dedent(
         supervisor.start("parent", ["sh", "-c", "sleep 600 & sleep 600 & wait"])
         {extra}
         print("started", flush=True)
-        print(supervisor.wait(), flush=True)
+        print(supervisor.wait().exit_reason, flush=True)
     print("stopped", flush=True)
     """
 )

@@ -7,15 +7,14 @@ browser fails the run; elsewhere browser tests are skipped with one line saying 
 
 from __future__ import annotations
 
-import html
 import threading
 import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from dynchat.demohost import serve
 from tests.browser import INSTALL_HINT, chromium_path
 
 CHROMIUM_FLAGS = [
@@ -53,42 +52,15 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 class HostPages:
-    """A stand-in customer website on http://127.0.0.1:<port>, embedding Dynchat's loader."""
+    """A stand-in customer website on http://127.0.0.1:<port>: the demo host page of `run`."""
 
     def __init__(self, dynchat_url: str) -> None:
-        self.dynchat_url = dynchat_url
-        handler = self._handler()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = serve(0, f"{dynchat_url}/widget.js", site="", quiet=True)
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def url(self, site_key: str, path: str = "/page") -> str:
+    def url(self, site_key: str, path: str = "/") -> str:
         return f"{self.origin}{path}?{urllib.parse.urlencode({'site': site_key})}"
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        script = f"{self.dynchat_url}/widget.js"
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-                key = html.escape(query.get("site", [""])[0])
-                body = (
-                    "<!doctype html><html><head><title>Host page</title>"
-                    "<style>button { all: unset; font-size: 40px; }</style></head>"
-                    "<body><h1>A customer page</h1>"
-                    f'<script async src="{script}" data-site="{key}"></script>'
-                    "</body></html>"
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        return Handler
 
     def close(self) -> None:
         self.server.shutdown()
