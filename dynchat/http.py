@@ -20,10 +20,6 @@ class AuthedRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-class HtmxRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
 def client_ip(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or the address our trusted proxies saw.
 
@@ -79,5 +75,6 @@ def standard_json_error(status: int) -> JsonResponse:
     return json_error(status, code, message)
 
 
-def wants_json(request: HttpRequest) -> bool:
+def is_api_request(request: HttpRequest) -> bool:
+    """Under /api/: the widget's JSON API, with no session, no users and JSON errors only."""
     return request.path.startswith("/api/")

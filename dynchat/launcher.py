@@ -25,7 +25,7 @@ from dynchat.embedded import (
     port_is_free,
     wait_until,
 )
-from dynchat.keyfile import read_or_create_key
+from dynchat.keyfile import read_or_create_key, write_private
 from dynchat.supervisor import Stopped, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,11 +57,11 @@ def start_backing_services(
     if env.get("DATABASE_URL"):
         say("PostgreSQL: using DATABASE_URL")
     else:
-        postgres = EmbeddedPostgres(var / "postgres", durable=durable)
+        postgres = EmbeddedPostgres(var / "postgres", port=free_port(), durable=durable)
         postgres.prepare(say)
         child = supervisor.start(
             "postgres",
-            postgres.command(free_port()),
+            postgres.command(),
             user=postgres.user,
             cwd=postgres.root,
             stop_signal=signal.SIGINT,  # "fast" shutdown: roll back sessions, then checkpoint
@@ -75,10 +75,10 @@ def start_backing_services(
     if env.get("REDIS_URL"):
         say("Redis: using REDIS_URL")
     else:
-        redis = EmbeddedRedis(var / "redis", durable=durable)
+        redis = EmbeddedRedis(var / "redis", port=free_port(), durable=durable)
         child = supervisor.start(
             "redis",
-            redis.command(free_port()),
+            redis.command(),
             log=logs / "redis.log" if logs else None,
         )
         redis.wait_ready(child.alive)
@@ -98,14 +98,10 @@ def manage(env: MutableMapping[str, str], *args: str, capture: bool = False) -> 
     return result.stdout or ""
 
 
-def publish_environment(var: Path, env: MutableMapping[str, str]) -> Path:
+def publish_environment(var: Path, env: MutableMapping[str, str]) -> None:
     """Let `manage.py <anything>` in another terminal reach the servers of this run."""
-    path = var / RUNNING_FILE
     shared = {name: env[name] for name in SHARED_VARIABLES if name in env}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        json.dump({"pid": os.getpid(), "env": shared}, file)
-    return path
+    write_private(var / RUNNING_FILE, json.dumps({"pid": os.getpid(), "env": shared}))
 
 
 def load_running_environment() -> None:
@@ -120,14 +116,14 @@ def load_running_environment() -> None:
         os.environ.setdefault(name, value)
 
 
-def wait_for_port(port: int, alive: Supervisor, what: str, timeout: float = 60) -> None:
+def wait_for_port(port: int, supervisor: Supervisor, what: str, timeout: float = 60) -> None:
     def listening() -> bool:
         with socket.socket() as sock:
             sock.settimeout(0.5)
             return sock.connect_ex(("127.0.0.1", port)) == 0
 
     def all_alive() -> bool:
-        return all(child.alive() for child in alive.children)
+        return all(child.alive() for child in supervisor.children)
 
     wait_until(listening, timeout=timeout, what=what, alive=all_alive)
 
@@ -242,7 +238,7 @@ def test(args: list[str]) -> int:
             ("ruff check", [PYTHON, "-m", "ruff", "check", "."]),
             ("ruff format", [PYTHON, "-m", "ruff", "format", "--check", "."]),
             ("mypy", [PYTHON, "-m", "mypy"]),
-            ("widget build", [PYTHON, str(ROOT / "manage.py"), "buildwidget", "--check"]),
+            ("widget build", [PYTHON, "-m", "widget.build", "--check"]),
         ]
     steps.append(("pytest", [PYTHON, "-m", "pytest", *args]))
 

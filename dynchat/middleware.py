@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from dynchat.http import JSON_CONTENT_TYPE, json_error, standard_json_error
+from dynchat.http import JSON_CONTENT_TYPE, is_api_request, json_error, standard_json_error
 
 Handler = Callable[[HttpRequest], HttpResponseBase]
 
@@ -23,7 +23,7 @@ def api_errors(get_response: Handler) -> Handler:
     def middleware(request: HttpRequest) -> HttpResponseBase:
         response = get_response(request)
         if (
-            request.path.startswith("/api/")
+            is_api_request(request)
             and response.status_code >= 400
             and response.get("Content-Type") != JSON_CONTENT_TYPE
         ):
@@ -41,7 +41,7 @@ def request_body_limit(get_response: Handler) -> Handler:
     """Refuse widget API bodies over WIDGET_MAX_BODY_BYTES with 413, before anything reads them."""
 
     def middleware(request: HttpRequest) -> HttpResponseBase:
-        if request.path.startswith("/api/"):
+        if is_api_request(request):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
@@ -62,7 +62,7 @@ def user_time_zone(get_response: Handler) -> Handler:
     """Show times in the signed-in user's own time zone."""
 
     def middleware(request: HttpRequest) -> HttpResponseBase:
-        if request.path.startswith("/api/"):  # the widget API has no users and no session
+        if is_api_request(request):
             return get_response(request)
         zone = getattr(request.user, "time_zone", None)
         if zone:

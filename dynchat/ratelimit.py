@@ -16,13 +16,14 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from dynchat.access import View
-from dynchat.http import client_ip, json_error, wants_json
+from dynchat.http import client_ip, is_api_request, json_error
 
 log = logging.getLogger("dynchat.security")
 RATELIMIT_ATTRIBUTE = "dynchat_ratelimit"
@@ -45,6 +46,12 @@ class Rate:
         return cls(int(count), int(multiple or 1) * _UNITS[unit])
 
 
+@functools.cache
+def counters() -> redis.Redis:
+    """The Redis client for counters (Django's cache API would take three round trips)."""
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
 def retry_after(scope: str, key: str) -> int | None:
     """Count one request for ``key`` in ``scope``; return seconds to wait if over the limit."""
     if not settings.RATELIMIT_ENABLED:
@@ -54,13 +61,13 @@ def retry_after(scope: str, key: str) -> int | None:
     window = int(now // rate.seconds)
     # Hashed: keys may be addresses or e-mails, which have no business sitting in Redis.
     digest = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
-    counter = f"rl:{scope}:{digest}:{window}"
-    cache.add(counter, 0, timeout=rate.seconds + 1)
-    try:
-        count = cache.incr(counter)
-    except ValueError:  # expired between add and incr: this is the window's first request
-        cache.add(counter, 1, timeout=rate.seconds + 1)
-        count = 1
+    # The cache's key prefix keeps deployments (and test runs) sharing a Redis apart.
+    counter = cache.make_key(f"rl:{scope}:{digest}:{window}")
+    # One atomic round trip: create the window's counter with its expiry if new, then count.
+    with counters().pipeline(transaction=True) as pipeline:
+        pipeline.set(counter, 0, ex=rate.seconds + 1, nx=True)
+        pipeline.incr(counter)
+        _, count = pipeline.execute()
     if count <= rate.count:
         return None
     return max(1, math.ceil((window + 1) * rate.seconds - now))
@@ -81,7 +88,12 @@ def ratelimit(
             if methods is None or request.method in methods:
                 wait = retry_after(scope, key(request))
                 if wait is not None:
-                    log.warning("rate limited: scope=%s client=%s", scope, client_ip(request))
+                    log.warning(
+                        "rate limited: scope=%s client=%s path=%s",
+                        scope,
+                        client_ip(request),
+                        request.path,
+                    )
                     return limited(request, wait)
             return view(request, *args, **kwargs)
 
@@ -94,7 +106,7 @@ def ratelimit(
 def limited(request: HttpRequest, wait: int) -> HttpResponse:
     message = f"Too many requests. Try again in {wait} seconds."
     response: HttpResponse
-    if wants_json(request):
+    if is_api_request(request):
         response = json_error(429, "rate_limited", message, retry_after=wait)
     else:
         response = render(request, "429.html", {"message": message}, status=429)

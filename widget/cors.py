@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.http import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 
-ALLOWED_HEADERS = "Content-Type, X-Conversation-Token, Idempotency-Key"
-
 
 def allow_origin(response: HttpResponseBase, origin: str | None) -> HttpResponseBase:
     """Let the page on ``origin`` (already checked against the site) read ``response``."""

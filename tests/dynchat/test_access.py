@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dynchat.access import PUBLIC, access_of
 from dynchat.models import Role
+from dynchat.ratelimit import RATELIMIT_ATTRIBUTE
 
 SAMPLE_VALUES: dict[str, Any] = {"int": 999_999, "str": "x", "slug": "x", "uuid": uuid.uuid4()}
 
@@ -21,7 +22,11 @@ SAMPLE_VALUES: dict[str, Any] = {"int": 999_999, "str": "x", "slug": "x", "uuid"
 class Route:
     name: str
     url: str
-    access: str | frozenset[Role] | None
+    callback: Callable[..., Any]
+
+    @property
+    def access(self) -> str | frozenset[Role] | None:
+        return access_of(self.callback)
 
 
 def walk(
@@ -44,7 +49,7 @@ def all_routes() -> list[Route]:
             key: SAMPLE_VALUES[type(converter).__name__.removesuffix("Converter").lower()]
             for key, converter in pattern.pattern.converters.items()
         }
-        routes.append(Route(name, reverse(name, kwargs=kwargs), access_of(pattern.callback)))
+        routes.append(Route(name, reverse(name, kwargs=kwargs), pattern.callback))
     return routes
 
 
@@ -64,6 +69,19 @@ def test_the_urlconf_has_private_and_public_views() -> None:
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.name)
 def test_every_view_declares_who_may_reach_it(route: Route) -> None:
     assert route.access is not None, f"{route.name} has neither @public nor a role check"
+
+
+RATE_LIMITED = [r for r in ROUTES if r.url.startswith("/api/") or r.name == "dynchat:login"]
+
+
+def test_the_widget_api_and_sign_in_are_found() -> None:
+    assert "widget:decide" in {route.name for route in RATE_LIMITED}
+
+
+@pytest.mark.parametrize("route", RATE_LIMITED, ids=lambda route: route.name)
+def test_every_widget_endpoint_and_sign_in_is_rate_limited(route: Route) -> None:
+    """W-10: a public endpoint without a throttle fails here."""
+    assert getattr(route.callback, RATELIMIT_ATTRIBUTE, None), f"{route.name} has no @ratelimit"
 
 
 @pytest.mark.django_db

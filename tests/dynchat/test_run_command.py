@@ -25,6 +25,7 @@ import pytest
 from django.conf import settings
 
 from dynchat.embedded import free_port
+from tests.processes import descendants, wait_gone
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 CLEARED = {
@@ -83,12 +84,10 @@ class Run:
     def stop(
         self, signum: int = signal.SIGINT, timeout: float = 120
     ) -> tuple[int, list[psutil.Process]]:
-        descendants = psutil.Process(self.process.pid).children(recursive=True)
+        started = descendants(self.process.pid)
         self.process.send_signal(signum)
         code = self.process.wait(timeout=timeout)
-        time.sleep(0.5)
-        left = [p for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        return code, left
+        return code, wait_gone(started, timeout=5)
 
 
 @pytest.fixture
@@ -141,6 +140,10 @@ def test_run_sets_up_everything_then_stops_everything(var: Path) -> None:
         assert site_key
         assert f'src="http://localhost:{run.port}/widget.js"' in page
         assert fetch(f"http://localhost:{run.port}/widget.js")[0] == 200
+        with urllib.request.urlopen(f"http://localhost:{run.port}/login/", timeout=10) as login:
+            # D-2: the real web server names no software version.
+            assert not re.search(r"\d", login.headers.get("Server", ""))
+            assert login.headers.get("X-Powered-By") is None
         query = urllib.parse.urlencode(
             {"site": site_key.group(1), "url": f"http://127.0.0.1:{run.host_port}/"}
         )

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
+from tests.processes import alive, descendants, wait_gone
+
 pytestmark = pytest.mark.slow
 
 SUPERVISED = textwrap.dedent(
@@ -40,28 +42,14 @@ SUPERVISED = textwrap.dedent(
 )
 
 
-def alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 def descendants_once_started(pid: int, at_least: int, timeout: float = 15) -> list[psutil.Process]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = psutil.Process(pid).children(recursive=True)
+        found = descendants(pid)
         if len(found) >= at_least:
             return found
         time.sleep(0.1)
     raise AssertionError(f"expected {at_least} descendants, saw {len(found)}")
-
-
-def wait_gone(processes: list[psutil.Process], timeout: float = 15) -> list[psutil.Process]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(alive(p) for p in processes):
-        time.sleep(0.1)
-    return [p for p in processes if alive(p)]
 
 
 @pytest.fixture

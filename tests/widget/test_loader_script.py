@@ -32,7 +32,7 @@ def test_the_loader_only_serves_reads(client: Client) -> None:
 def test_the_committed_build_matches_the_sources() -> None:
     for bundle in BUNDLES:
         assert (OUTPUT / bundle.output).read_text() == build(bundle), (
-            f"static/widget/{bundle.output} is stale: run `python3 manage.py buildwidget`"
+            f"static/widget/{bundle.output} is stale: run `.venv/bin/python -m widget.build`"
         )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from dynchat.access import public
@@ -16,7 +15,6 @@ from widget.forms import DecideForm
 
 
 @public
-@csrf_exempt
 @require_safe
 @ratelimit("widget-decide")
 def decide(request: HttpRequest) -> JsonResponse:
@@ -26,8 +24,9 @@ def decide(request: HttpRequest) -> JsonResponse:
         return json_error(
             400, "invalid_request", "Check the parameters.", fields=form.errors.get_json_data()
         )
-    site = Site.objects.filter(key=form.cleaned_data["site"]).first()
-    if site is None:
+    try:
+        site = Site.objects.get(key=form.cleaned_data["site"])
+    except Site.DoesNotExist:
         return json_error(404, "site_not_found", "No site has this key.")
     origin = request.headers.get("Origin") or origin_of(form.cleaned_data["url"])
     if origin is None or not site.allows(origin):

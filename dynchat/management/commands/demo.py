@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -9,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from dynchat.demo import DemoLogins, load_demo
+from dynchat.keyfile import write_private
 from dynchat.origins import normalize_origin
 
 
@@ -18,9 +18,7 @@ def read_or_create_logins(path: Path) -> DemoLogins:
     except (FileNotFoundError, ValueError, TypeError):
         pass
     logins = DemoLogins(secrets.token_urlsafe(9), secrets.token_urlsafe(9))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        json.dump(logins.__dict__, file)
+    write_private(path, json.dumps(logins.__dict__))
     return logins
 
 
