@@ -271,6 +271,30 @@ RATELIMITS = {
     **dict(item.split("=", 1) for item in env_list("RATELIMITS", [])),
 }
 
+# Marketo (sync/). Off until MARKETO_BASE_URL is set; `manage.py run` points it at the bundled
+# Marketo sandbox. The REST endpoint looks like https://284-RPR-133.mktorest.com.
+MARKETO_BASE_URL = env_str("MARKETO_BASE_URL").rstrip("/")
+MARKETO_ENABLED = bool(MARKETO_BASE_URL)
+MARKETO_CLIENT_ID = env_str("MARKETO_CLIENT_ID")
+MARKETO_CLIENT_SECRET = env_secret("MARKETO_CLIENT_SECRET")
+if MARKETO_ENABLED and not (MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET):
+    raise ImproperlyConfigured("MARKETO_BASE_URL needs MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET")
+# Our share of the instance's limits (100 calls / 20 s and 10 concurrent, shared by every
+# integration): 80 % by default, counted across all Dynchat processes in Redis.
+MARKETO_MAX_CALLS_PER_20S = env_int("MARKETO_MAX_CALLS_PER_20S", 80)
+MARKETO_MAX_CONCURRENT = env_int("MARKETO_MAX_CONCURRENT", 8)
+# Seconds to wait for one HTTP response (Marketo's own server-side limit is 30-300 s).
+MARKETO_TIMEOUT_SECONDS = env_int("MARKETO_TIMEOUT_SECONDS", 120)
+# Bulk export job status changes at most once a minute; polling faster only spends quota.
+MARKETO_BULK_POLL_SECONDS = env_int("MARKETO_BULK_POLL_SECONDS", 60)
+# Incremental sync cadence (changed leads, new activities, company changes).
+MARKETO_SYNC_INTERVAL_SECONDS = env_int("MARKETO_SYNC_INTERVAL_SECONDS", 300)
+# Where bulk export files are kept between download and load (deleted once loaded).
+MARKETO_EXPORT_DIR = Path(env_str("MARKETO_EXPORT_DIR", str(VAR_DIR / "marketo")))
+# Write-back (outbox): the program captured leads are pushed to, and the source Marketo shows.
+MARKETO_PUSH_PROGRAM = env_str("MARKETO_PUSH_PROGRAM", "Dynchat")
+MARKETO_PUSH_SOURCE = env_str("MARKETO_PUSH_SOURCE", "Dynchat")
+
 # Celery: reliability first (DESIGN §4). Tasks set their own time limits; the visibility timeout
 # stays above twice the longest of them, so a slow task is never delivered twice.
 CELERY_BROKER_URL = REDIS_URL
@@ -289,6 +313,13 @@ CELERY_TIMEZONE = "UTC"
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "dynchat.record_heartbeat", "schedule": float(HEARTBEAT_SECONDS)},
+    "marketo-incremental-sync": {
+        "task": "sync.start_incremental_sync",
+        "schedule": float(MARKETO_SYNC_INTERVAL_SECONDS),
+    },
+    # Resumes sync runs whose worker died or whose daily-quota pause has ended.
+    "marketo-resume-runs": {"task": "sync.resume_runs", "schedule": 15.0},
+    "marketo-drain-outbox": {"task": "sync.drain_outbox", "schedule": 30.0},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
