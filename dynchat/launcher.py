@@ -32,7 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 RUNNING_FILE = "run.json"
 # What other manage.py commands need to reach a running `manage.py run` (see manage.py).
-SHARED_VARIABLES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY_FILE", "SITE_URL", "ALLOWED_HOSTS")
+SHARED_VARIABLES = (
+    "DATABASE_URL", "REDIS_URL", "SECRET_KEY_FILE", "SITE_URL", "ALLOWED_HOSTS",
+    "MARKETO_BASE_URL", "MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET", "MARKETO_BULK_POLL_SECONDS",
+)  # fmt: skip
 
 
 def var_dir() -> Path:
@@ -84,6 +87,31 @@ def start_backing_services(
         redis.wait_ready(child.alive)
         env["REDIS_URL"] = redis.url()
         say(f"Redis {redis.port} ready, data in {redis.root}")
+
+
+def start_marketo_sandbox(supervisor: Supervisor, var: Path, env: MutableMapping[str, str]) -> None:
+    """Unless MARKETO_BASE_URL names a real Marketo, run the bundled sandbox with demo data."""
+    if env.get("MARKETO_BASE_URL"):
+        supervisor.say("dynchat", "Marketo: using MARKETO_BASE_URL")
+        return
+    port = free_port()
+    secret = read_or_create_key(var / "marketo-sandbox-secret")
+    supervisor.start(
+        "marketo",
+        [PYTHON, "-m", "sync.sandbox", "--port", str(port), "--leads", "10000",
+         "--companies", "2000", "--activities", "50000", "--lead-days", "365",
+         "--activity-days", "120", "--status-interval", "2",
+         "--client-id", "dynchat-demo", "--client-secret", secret],
+        env=env,
+    )  # fmt: skip
+    wait_for_port(port, supervisor, "the Marketo sandbox")
+    env.update(
+        MARKETO_BASE_URL=f"http://127.0.0.1:{port}",
+        MARKETO_CLIENT_ID="dynchat-demo",
+        MARKETO_CLIENT_SECRET=secret,
+        # The sandbox moves export jobs on every 2 s; a real Marketo once a minute at most.
+        MARKETO_BULK_POLL_SECONDS=env.get("MARKETO_BULK_POLL_SECONDS") or "2",
+    )
 
 
 def manage(env: MutableMapping[str, str], *args: str, capture: bool = False) -> str:
@@ -162,6 +190,7 @@ def run(args: list[str]) -> int:
         try:
             start_backing_services(supervisor, var, env, durable=True)
             publish_environment(var, env)
+            start_marketo_sandbox(supervisor, var, env)
             say("dynchat", "migrating the database")
             manage(env, "migrate", "--no-input", "--verbosity", "1")
             manage(env, "collectstatic", "--no-input", "--verbosity", "0")
@@ -195,7 +224,7 @@ def run(args: list[str]) -> int:
             )  # fmt: skip
             wait_for_port(options.port, supervisor, "the web server")
             wait_for_port(options.host_port, supervisor, "the demo host page")
-            print(banner(env["SITE_URL"], host_origin, demo, var), flush=True)
+            print(banner(env, host_origin, demo, var), flush=True)
             reason = supervisor.wait().exit_reason
             status = 1
         except Stopped as stopped:
@@ -210,7 +239,12 @@ def run(args: list[str]) -> int:
     return status
 
 
-def banner(site_url: str, host_origin: str, demo: dict[str, str], var: Path) -> str:
+def banner(env: MutableMapping[str, str], host_origin: str, demo: dict[str, str], var: Path) -> str:
+    site_url = env["SITE_URL"]
+    marketo = {
+        "initial sync started": "the initial sync runs now (Marketo page)",
+        "synced before": "synced (Marketo page)",
+    }.get(demo.get("marketo", ""), demo.get("marketo", "off"))
     return "\n".join(
         [
             "",
@@ -219,6 +253,7 @@ def banner(site_url: str, host_origin: str, demo: dict[str, str], var: Path) -> 
             f"    Marketer login: {demo['marketer_email']}  password: {demo['marketer_password']}",
             f"    Agent login:    {demo['agent_email']}  password: {demo['agent_password']}",
             f"    Demo host page: {host_origin}/  (a customer site on another origin)",
+            f"    Marketo:        {env.get('MARKETO_BASE_URL', '-')}  {marketo}",
             f"    Data:           {var}  (the next run reuses it)",
             "  Press Ctrl-C to stop everything.",
             "",

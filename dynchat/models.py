@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -138,3 +139,69 @@ class WorkerHeartbeat(models.Model):
         """Seen within three heartbeat intervals."""
         window = timedelta(seconds=3 * settings.HEARTBEAT_SECONDS)
         return timezone.now() - self.last_seen <= window
+
+
+class ProcessedTask(models.Model):
+    """The idempotency key of a task effect that happened, committed in the effect's transaction.
+
+    A key only guards against a message delivered twice, which happens within hours (visibility
+    timeout, retries), so keys older than a few days can go: ``dynchat.reliable.prune_claims``.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    task_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class DeadLetterQuerySet(models.QuerySet["DeadLetter"]):
+    def unresolved(self) -> DeadLetterQuerySet:
+        return self.filter(resolved_at=None)
+
+
+class DeadLetter(models.Model):
+    """A background task given up on: it failed for good, or kept killing its worker (poison)."""
+
+    class Resolution(models.TextChoices):
+        RETRIED = "retried", "Retried"
+        DISCARDED = "discarded", "Discarded"
+
+    task_id = models.CharField(max_length=255, unique=True)
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    kwargs = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    queue = models.CharField(max_length=200, blank=True, help_text="Where a retry is sent.")
+    reason = models.TextField()
+    deliveries = models.PositiveIntegerField(help_text="Times a worker got it, retries included.")
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
+
+    objects = DeadLetterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["-created_at"],
+                condition=models.Q(resolved_at=None),
+                name="deadletter_unresolved",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}[{self.task_id}]"
+
+    @property
+    def arguments(self) -> str:
+        """The arguments as a call would spell them: ``42, window='2024-01'``."""
+        return ", ".join(
+            [*(repr(value) for value in self.args), *(f"{k}={v!r}" for k, v in self.kwargs.items())]
+        )
+
+    def resolve(self, resolution: DeadLetter.Resolution) -> None:
+        self.resolved_at = timezone.now()
+        self.resolution = resolution
+        self.save(update_fields=["resolved_at", "resolution"])

@@ -16,6 +16,11 @@ account_urls = [
 shell_urls = [
     path("", shell.home, name="home"),
     path("status/worker/", shell.worker_status, name="worker-status"),
+    path("background/failed/", shell.failed_tasks, name="failed-tasks"),
+    path("background/failed/<int:pk>/retry/", shell.failed_task_retry, name="failed-task-retry"),
+    path(
+        "background/failed/<int:pk>/discard/", shell.failed_task_discard, name="failed-task-discard"
+    ),
 ]
 
 urlpatterns = [

@@ -12,6 +12,7 @@ from django.test import Client, override_settings
 
 from dynchat.models import Role, Site, User
 from tests.browser import INSTALL_HINT, chromium_path, in_ci
+from tests.worker import celery_worker  # noqa: F401
 
 ALLOWED_ORIGIN = "https://a.example"
 BROWSER_NOTE = pytest.StashKey[str]()
