@@ -24,6 +24,7 @@ import redis
 from billiard.einfo import ExceptionInfo
 from celery import current_task
 from celery.contrib.django.task import DjangoTask
+from celery.exceptions import Ignore
 from celery.signals import worker_ready
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -66,7 +67,7 @@ class ReliableTask(DjangoTask[Any, Any]):
                     "worker process (a crash, a kill or running out of memory), so it was not "
                     "run again.",
                 )
-                return None
+                raise Ignore  # acknowledged, and logged as ignored rather than succeeded
         return super().__call__(*args, **kwargs)
 
     def on_failure(
@@ -166,11 +167,11 @@ def bury(
     delivery_info = request.delivery_info or {}
     deliveries = request.retries + int(request.get(DELIVERIES, 1))
     logger.error(
-        "Background task %s[%s] moved to the dead letters: %s\n%s",
+        "Background task %s[%s] moved to the dead letters: %s%s",
         task.name,
         task_id,
         reason,
-        traceback,
+        f"\n{traceback}" if traceback else "",
     )
     try:
         DeadLetter.objects.get_or_create(
@@ -236,14 +237,14 @@ def retry_dead_letter(dead_letter_id: int) -> DeadLetter:
     letter = DeadLetter.objects.unresolved().select_for_update().get(id=dead_letter_id)
     letter.resolve(DeadLetter.Resolution.RETRIED)
     transaction.on_commit(
-        functools.partial(send_task, letter.task_name, letter.args, letter.kwargs, letter.queue)
+        functools.partial(send_again, letter.task_name, letter.args, letter.kwargs, letter.queue)
     )
     return letter
 
 
 @transaction.atomic
 def discard_dead_letter(dead_letter_id: int) -> DeadLetter:
-    """Give up on a dead-lettered task for good; it stays listed as discarded.
+    """Give up on a dead-lettered task for good: it leaves the list of failed tasks.
 
     Raises ``DeadLetter.DoesNotExist`` if the letter is unknown or already retried or discarded.
     """
@@ -252,7 +253,7 @@ def discard_dead_letter(dead_letter_id: int) -> DeadLetter:
     return letter
 
 
-def send_task(name: str, args: list[Any], kwargs: dict[str, Any], queue: str) -> None:
+def send_again(name: str, args: list[Any], kwargs: dict[str, Any], queue: str) -> None:
     task = app.tasks.get(name)
     if task is None:  # not imported in this process: send it by name
         app.send_task(name, args, kwargs, queue=queue or None)

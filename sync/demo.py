@@ -44,6 +44,6 @@ def load_demo() -> dict[str, str]:
         chosen=chosen,
         offered=offered,
         leads_since=now - timedelta(days=400),
-        activities_since=now - timedelta(days=120),
+        activities_since=now - timedelta(days=121),
     )
     return {"marketo": "initial sync started"}

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from sync import tasks
 from sync.client import MarketoClient
-from sync.errors import DailyQuotaReached, MarketoError
+from sync.errors import DailyQuotaReached, FatalMarketoError, MarketoError
 from sync.fields import marketo_time
 from sync.models import (
     CustomActivityType,
@@ -182,6 +182,11 @@ def _retry(message: OutboxMessage, error: str, report: DrainReport, *, final: bo
     message.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
 
 
+def _fatal(error: MarketoError) -> bool:
+    """A request Marketo refuses as such (bad status name, access denied) will not succeed later."""
+    return isinstance(error, FatalMarketoError)
+
+
 def _reasons(result: Mapping[str, Any]) -> str:
     reasons = result.get("reasons") or result.get("errors") or []
     return "; ".join(f"{r.get('code')}: {r.get('message')}" for r in reasons) or "skipped"
@@ -209,7 +214,7 @@ def _push_leads(client: MarketoClient, report: DrainReport) -> bool:
             raise
         except MarketoError as error:
             for message in batch:
-                _retry(message, str(error), report)
+                _retry(message, str(error), report, final=_fatal(error))
             return True
         by_email = dict(zip(records, results, strict=False))
         for message in batch:
@@ -321,7 +326,7 @@ def _send_activities(client: MarketoClient, report: DrainReport) -> bool:
             raise
         except MarketoError as error:
             for message in sendable:
-                _retry(message, str(error), report)
+                _retry(message, str(error), report, final=_fatal(error))
             return True
         for message, result in zip(sendable, results, strict=False):
             if result.get("status") == "added":
@@ -351,7 +356,7 @@ def _send_program_statuses(client: MarketoClient, report: DrainReport) -> bool:
                 raise
             except MarketoError as error:
                 for message in messages:
-                    _retry(message, str(error), report)
+                    _retry(message, str(error), report, final=_fatal(error))
                 continue
             for message, result in zip(messages, results, strict=False):
                 reasons = result.get("reasons") or []

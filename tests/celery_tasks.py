@@ -6,6 +6,7 @@ executions and see when they started even when the process running them is kille
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -14,6 +15,7 @@ from typing import Any
 
 import redis
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 
@@ -106,3 +108,15 @@ def fail_then_record(self: ReliableTask, run: str, key: str, failures: int) -> N
 def record(self: ReliableTask, run: str, key: str) -> None:
     note(run, "started", key)
     record_effect(key)
+
+
+@shared_task(
+    base=ReliableTask, name="tests.outlive_time_limit", bind=True, time_limit=2, soft_time_limit=1
+)
+def outlive_time_limit(self: ReliableTask, run: str, key: str) -> None:
+    """Ignore the soft time limit, as code stuck in a C call would, until the hard one kills it."""
+    note(run, "started", key)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(SoftTimeLimitExceeded):
+            time.sleep(0.1)

@@ -22,6 +22,7 @@ import ctypes
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -44,6 +45,7 @@ from tests.worker_settings import CELERY_BROKER_TRANSPORT_OPTIONS
 ROOT = Path(settings.BASE_DIR)
 TEST_TASKS = "tests.celery_tasks"
 PR_SET_PDEATHSIG = 1
+READY = re.compile(r"celery\.apps\.worker: \S+ ready\.$", re.MULTILINE)
 
 
 class WorkerError(Exception):
@@ -62,8 +64,8 @@ def database_url_of_this_test() -> str:
 
 def die_with_the_test_process() -> None:
     """Runs in the worker before exec: if the test process dies without stopping it, so does it."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class Worker:
@@ -109,7 +111,7 @@ class Worker:
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if " ready." in self.log(since_start=True):
+            if READY.search(self.log(since_start=True)):
                 return
             if not self.running:
                 raise WorkerError(f"the worker exited at start-up:\n{self.log_tail()}")
@@ -136,6 +138,8 @@ class Worker:
 
     def kill(self, timeout: float = 15) -> None:
         """kill -9 the whole worker, main process and pool together, as a crashed machine would."""
+        if not self.running:
+            raise WorkerError("the worker is not running")
         processes = [psutil.Process(self.pid), *descendants(self.pid)]
         self.signal_group(signal.SIGKILL)
         if self.process is not None:

@@ -16,14 +16,18 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
+import kombu
 import pytest
+from django.conf import settings
 
+from dynchat.broker import Channel
 from dynchat.models import DeadLetter, Site
 from tests.celery_tasks import (
     exit_abruptly,
     fail_then_record,
     journal,
     journal_key,
+    outlive_time_limit,
     read_journal,
     record,
     sleep_then_record,
@@ -73,6 +77,41 @@ def running_when_killed(
     key = str(max(runs, key=lambda entry: entry["at"])["key"])
     done = any(e["key"] == key and e["pid"] == pid and e["at"] < at for e in finished)
     return None if done else key
+
+
+def broker() -> kombu.Connection:
+    return kombu.Connection(settings.REDIS_URL, transport="dynchat.broker:Transport")
+
+
+def test_a_consumer_takes_messages_in_order_and_holds_them_until_acknowledged() -> None:
+    name = f"test-{new_run()}"
+    with broker() as connection:
+        queue = kombu.Queue(name, kombu.Exchange(name), routing_key=name)
+        for n in range(3):
+            connection.Producer().publish({"n": n}, routing_key=name, declare=[queue])
+        taken: list[kombu.Message] = []
+        with connection.Consumer(queue, callbacks=[lambda _, message: taken.append(message)]):
+            while len(taken) < 3:
+                connection.drain_events(timeout=5)
+        assert [message.decode()["n"] for message in taken] == [0, 1, 2]
+        channel = connection.default_channel
+        assert isinstance(channel, Channel)
+        redis, unacked = channel.client, channel.unacked_key
+        assert all(redis.hexists(unacked, message.delivery_tag) for message in taken)
+        for message in taken:
+            message.ack()
+        assert not any(redis.hexists(unacked, message.delivery_tag) for message in taken)
+
+
+def test_a_rejected_message_goes_back_to_the_head_of_its_queue() -> None:
+    """Requeued when its worker process died, a task runs next, not after the backlog (C-1)."""
+    name = f"test-{new_run()}"
+    with broker() as connection, connection.SimpleQueue(name) as queue:
+        queue.put({"n": 1})
+        queue.put({"n": 2})
+        first = queue.get(timeout=5)
+        first.reject(requeue=True)
+        assert queue.get(timeout=5).payload == {"n": 1}
 
 
 @pytest.mark.slow
@@ -191,10 +230,11 @@ def test_retries_back_off_and_exhausted_ones_are_dead_lettered(celery_worker: St
     flaky = [entry for entry in attempts if entry["key"] == f"{run}:flaky"]
     assert [attempt["retries"] for attempt in flaky] == [0, 1, 2, 3, 4]
     for n, (previous, attempt) in enumerate(pairwise(flaky)):
-        due = datetime.fromisoformat(attempt["eta"]).timestamp()
+        # Full jitter: a random delay up to min(retry_backoff_max, 2**n) s, sent as an ETA (none
+        # when the draw was 0); the 0.5 s is the moment between the attempt's start and its retry.
+        eta = attempt["eta"]
+        due = datetime.fromisoformat(eta).timestamp() if eta else previous["at"]
         delay = due - previous["at"]
-        # Full jitter: a random delay up to min(retry_backoff_max, 2**n) s; the 0.5 s is the
-        # moment between the attempt's start and its retry.
         assert 0 <= delay <= min(RETRY_BACKOFF_MAX, 2**n) + 0.5
         assert attempt["at"] >= due - 0.5
 
@@ -206,3 +246,21 @@ def test_retries_back_off_and_exhausted_ones_are_dead_lettered(celery_worker: St
     assert letter.reason.startswith("Failed after 6 attempts: TransientError")
     assert letter.deliveries == 6
     assert letter.queue == worker.queue
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+@pytest.mark.django_db(transaction=True)
+def test_a_task_killed_at_its_hard_time_limit_is_dead_lettered(celery_worker: StartWorker) -> None:
+    """A task that outlives its hard time limit is neither lost nor run forever."""
+    run = new_run()
+    worker = celery_worker(concurrency=1)
+    stuck = outlive_time_limit.delay(run, f"{run}:stuck")
+    record.delay(run, f"{run}:next")
+
+    wait_for(lambda: len(effects(run)) == 1, 60, "the task behind the stuck one", worker)
+
+    letter = DeadLetter.objects.get()
+    assert letter.task_id == stuck.id
+    assert letter.reason.startswith("Failed after 1 attempt: TimeLimitExceeded")
+    assert len(read_journal(run, "started")) == 2
