@@ -7,6 +7,7 @@ the safe ones: DEBUG off, HTTPS hardening on whenever ``SITE_URL`` is https.
 from __future__ import annotations
 
 import os
+import ssl
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -298,6 +299,13 @@ MARKETO_PUSH_SOURCE = env_str("MARKETO_PUSH_SOURCE", "Dynchat")
 # Celery: reliability first (DESIGN §4). Tasks set their own time limits; the visibility timeout
 # stays above twice the longest of them, so a slow task is never delivered twice.
 CELERY_BROKER_URL = REDIS_URL
+# Kombu's Redis transport, made crash-safe: a message moves to "unacked" in the same step that
+# takes it off the queue, and a rejected one goes back to the head (dynchat/broker.py).
+CELERY_BROKER_TRANSPORT = "dynchat.broker:Transport"
+# With its own transport Kombu does not turn TLS on from a rediss:// URL by itself.
+CELERY_BROKER_USE_SSL = (
+    {"ssl_cert_reqs": ssl.CERT_REQUIRED} if REDIS_URL.startswith("rediss://") else None
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ACKS_LATE = True
@@ -320,6 +328,8 @@ CELERY_BEAT_SCHEDULE = {
     # Resumes sync runs whose worker died or whose daily-quota pause has ended.
     "marketo-resume-runs": {"task": "sync.resume_runs", "schedule": 15.0},
     "marketo-drain-outbox": {"task": "sync.drain_outbox", "schedule": 30.0},
+    # Idempotency keys of finished tasks are kept a week (a redelivery comes within hours).
+    "prune-claims": {"task": "dynchat.prune_claims", "schedule": 86400.0},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

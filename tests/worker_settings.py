@@ -9,7 +9,6 @@ from __future__ import annotations
 from tests.settings import *  # noqa: F403
 
 CELERY_TASK_ALWAYS_EAGER = False
-CELERY_BROKER_TRANSPORT = "dynchat.broker:Transport"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 30,
     # Live workers look for a lost worker's messages every 2 s; kombu's default is 100 s.

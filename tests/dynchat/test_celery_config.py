@@ -35,6 +35,8 @@ def test_the_reliability_settings_are_on() -> None:
     assert conf.task_time_limit
     assert conf.task_soft_time_limit
     assert conf.task_soft_time_limit < conf.task_time_limit
+    # The crash-safe Redis transport (a message is never between the queue and "unacked").
+    assert conf.broker_transport == "dynchat.broker:Transport"
 
 
 def test_there_are_tasks_to_check() -> None:
