@@ -34,7 +34,8 @@ class Page:
 
 class MarketoClient(BulkExportClient):
     @classmethod
-    def from_settings(cls) -> MarketoClient:
+    def from_settings(cls, *, max_attempts: int = 5) -> MarketoClient:
+        """The configured client; pages a person waits on pass fewer ``max_attempts``."""
         if not settings.MARKETO_ENABLED:
             raise ImproperlyConfigured("Marketo is not configured: set MARKETO_BASE_URL")
         return cls(
@@ -43,6 +44,7 @@ class MarketoClient(BulkExportClient):
             settings.MARKETO_CLIENT_SECRET,
             limiter=default_limiter(),
             timeout=settings.MARKETO_TIMEOUT_SECONDS,
+            max_attempts=max_attempts,
         )
 
     # --- describe ------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ logger = logging.getLogger("sync")
 
 MAX_IN_FLIGHT = 2  # Marketo processes two export jobs at a time per instance
 MAX_JOB_FAILURES = 3
+DOWNLOAD_FAILED = "download check failed"
 COMPANY_BATCH = 300
 
 
@@ -229,11 +230,16 @@ def download_and_load(run: SyncRun, client: MarketoClient, job: ExportJob) -> No
                 checksum=job.checksum or None,
             )
         except DownloadCheckFailed as failed:
-            job.error = str(failed)
-            job.save(update_fields=["error"])
             run.errors += 1
+            run.save(update_fields=["errors", "updated_at"])
+            if job.error.startswith(DOWNLOAD_FAILED):
+                # Twice the same wrong file: Marketo's copy is bad; export the window again.
+                restart(job, f"{DOWNLOAD_FAILED} twice: {failed}")
+                return
+            job.error = f"{DOWNLOAD_FAILED}: {failed}"
+            job.save(update_fields=["error"])
             run.last_error = f"{job}: {failed}; downloading again"
-            run.save(update_fields=["errors", "last_error", "updated_at"])
+            run.save(update_fields=["last_error", "updated_at"])
             return
         except ExportNotFound:
             restart(job, "the export file is no longer available")

@@ -43,6 +43,22 @@ ACTIVITY_COLUMNS = (
 )
 # Activities worth targeting on: web, forms, email engagement, lead lifecycle, programs, pushes.
 SYNCED_ACTIVITY_TYPES = (1, 2, 3, 6, 7, 10, 11, 12, 13, 22, 46, 104, 145)
+# Names of the standard activity types Dynchat syncs (Marketo's ids, reference §9).
+ACTIVITY_TYPE_NAMES = {
+    1: "Visit Webpage",
+    2: "Fill Out Form",
+    3: "Click Link",
+    6: "Send Email",
+    7: "Email Delivered",
+    10: "Open Email",
+    11: "Click Email",
+    12: "New Lead",
+    13: "Change Data Value",
+    22: "Change Score",
+    46: "Interesting Moment",
+    104: "Change Status in Progression",
+    145: "Push Lead to Marketo",
+}
 # Marketo's activity endpoints take at most 10 type ids per call.
 ACTIVITY_TYPE_GROUP = 10
 NUMERIC_TYPES = {"integer", "float", "currency", "score", "percent"}

@@ -70,7 +70,8 @@ def describe_attributes(client: MarketoClient | None = None) -> list[Attribute]:
     cached: list[Attribute] | None = cache.get("sync:describe")
     if cached is not None:
         return cached
-    client = client or MarketoClient.from_settings()
+    # Someone is waiting on the page: give up after two attempts rather than five.
+    client = client or MarketoClient.from_settings(max_attempts=2)
     attributes = []
     for field in client.describe_leads():
         rest = field.get("rest") or {}

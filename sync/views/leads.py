@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 
 from dynchat.access import marketer_required
 from dynchat.http import AuthedRequest
-from sync.fields import COMPANY_CORE
+from sync.fields import ACTIVITY_TYPE_NAMES, COMPANY_CORE
 from sync.models import (
     AttributeObject,
     MarketoActivity,
@@ -26,21 +26,6 @@ LEADS_PER_PAGE = 50
 LATEST_ACTIVITIES = 25
 
 # Names of the standard activity types Dynchat mirrors (Marketo's activities/types.json).
-ACTIVITY_TYPES = {
-    1: "Visit Webpage",
-    2: "Fill Out Form",
-    3: "Click Link",
-    6: "Send Email",
-    7: "Email Delivered",
-    10: "Open Email",
-    11: "Click Email",
-    12: "New Lead",
-    13: "Change Data Value",
-    22: "Change Score",
-    46: "Interesting Moment",
-    104: "Change Status in Progression",
-    145: "Push Lead to Marketo",
-}
 
 
 @marketer_required
@@ -85,7 +70,7 @@ def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         if company
         else [],
         "activities": [
-            (activity, ACTIVITY_TYPES.get(activity.activity_type_id))
+            (activity, ACTIVITY_TYPE_NAMES.get(activity.activity_type_id))
             for activity in activities[:LATEST_ACTIVITIES]
         ],
     }

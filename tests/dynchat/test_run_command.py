@@ -158,6 +158,13 @@ def test_run_sets_up_everything_then_stops_everything(var: Path) -> None:
         while "Background jobs running" not in worker_status(run, opener):
             assert time.monotonic() < deadline, "no worker ever recorded a heartbeat"
             time.sleep(0.5)
+        # The demo's initial Marketo sync, from the bundled sandbox, is done within a minute.
+        assert "Marketo:        http://127.0.0.1:" in run.output
+        marketo = f"http://localhost:{run.port}/marketo/"
+        while "Synced from Marketo" not in fetch(marketo, opener)[1]:
+            assert time.monotonic() < deadline + 60, "the demo's initial Marketo sync never ended"
+            time.sleep(1)
+        assert "10,000" in fetch(marketo, opener)[1]
         # The worker reports in when it starts; beat's schedule keeps it coming.
         run.wait_for("Sending due task heartbeat (dynchat.record_heartbeat)", timeout=30)
         sign_in(run, *run.login("Agent"))

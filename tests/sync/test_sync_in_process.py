@@ -27,7 +27,7 @@ from sync.models import (
     SyncRun,
     Watermark,
 )
-from sync.sandbox import Dataset, MarketoSandbox
+from sync.sandbox import Dataset, Fault, MarketoSandbox
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -111,3 +111,22 @@ def test_an_incremental_sync_applies_only_the_changes(sandbox: MarketoSandbox) -
     run_to_end(again)
     assert MarketoActivity.objects.count() == sandbox.activity_count()
     assert {w.name for w in Watermark.objects.all()} == set(before)
+
+
+def test_a_corrupt_file_is_fetched_again_and_never_loaded(sandbox: MarketoSandbox) -> None:
+    """The checksum is checked before parsing: a corrupt file is not loaded but fetched again."""
+    sandbox.add_fault(Fault("truncated-download", message="corrupt"))
+    run = run_to_end(start_initial())
+    assert run.state == RunState.COMPLETED, run.last_error
+    assert run.errors == 1
+    assert "downloading again" in run.last_error
+    assert MarketoLead.objects.count() == sandbox.lead_count()
+    assert sum(sandbox.stats().exports_created.values()) == run.jobs.count()
+
+
+def test_a_file_corrupt_twice_is_exported_again(sandbox: MarketoSandbox) -> None:
+    sandbox.add_fault(Fault("truncated-download", message="corrupt", times=2))
+    run = run_to_end(start_initial())
+    assert run.state == RunState.COMPLETED, run.last_error
+    assert sum(sandbox.stats().exports_created.values()) == run.jobs.count() + 1
+    assert MarketoActivity.objects.count() == sandbox.activity_count()
