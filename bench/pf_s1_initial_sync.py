@@ -21,23 +21,19 @@ import sys
 from dataclasses import dataclass
 from datetime import timedelta
 
-from marketo_bench import (
-    MB,
-    SPOT_CHECK,
+from marketo_bench import SyncStack
+from marketo_checks import (
     Check,
-    DataSet,
     Floor,
-    SyncStack,
-    call_summary,
     check_activities,
     check_companies,
     check_leads,
     copy_floor,
     id_ranges,
     random_ids,
-    say,
-    where_the_time_went,
 )
+from marketo_common import MB, SPOT_CHECK, DataSet, call_summary, figure, say
+from marketo_samplers import where_the_time_went
 
 TARGET_SECONDS = 600
 TARGET_RSS_MB = 300
@@ -69,6 +65,8 @@ def measure(stack: SyncStack, quick: bool) -> Result:
     lines = [f"data: {data}; sandbox: 100 calls / 20 s, 10 at once, no daily or export quota"]
     if not completed:
         lines.append(f"run {run.id} ended {run.state}/{run.phase}: {run.last_error or 'timeout'}")
+        lines += where_the_time_went(trace, stats, stack)
+        return Result(seconds, False, 0, 0.0, False, lines)
 
     truth = stack.counts()
     ranges = id_ranges()
@@ -146,7 +144,8 @@ def main() -> None:
         or result.seconds > TARGET_SECONDS
         or result.peak_rss_mb > TARGET_RSS_MB
     )
-    say(f"PF-S1 {result.seconds:.0f} s (target ≤ {TARGET_SECONDS} s){' MISS' if missed else ''}")
+    verdict = " MISS" if missed else ""
+    say(f"PF-S1 {figure(result.seconds)} s (target ≤ {TARGET_SECONDS} s){verdict}")
 
 
 if __name__ == "__main__":

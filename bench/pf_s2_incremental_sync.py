@@ -22,19 +22,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from marketo_bench import (
+from marketo_bench import SyncStack
+from marketo_checks import check_leads, id_ranges
+from marketo_common import (
     OUR_CALLS_PER_WINDOW,
     SPOT_CHECK,
     WINDOW_SECONDS,
     DataSet,
-    SyncStack,
     call_summary,
-    check_leads,
-    id_ranges,
+    figure,
     rate_floor,
     say,
-    where_the_time_went,
 )
+from marketo_samplers import where_the_time_went
 
 TARGET_SECONDS = 30
 FULL = DataSet(leads=100_000, companies=10_000, activities=200_000)
@@ -153,7 +153,7 @@ def measure(stack: SyncStack, quick: bool) -> Result:
     floor = calls_at_our_rate_limit(calls)
     lines.append(
         f"rate-limit floor: the same {calls} calls through Dynchat's limiter "
-        f"({OUR_CALLS_PER_WINDOW} / 20 s, 8 at once, empty slots): {floor:.1f} s "
+        f"({OUR_CALLS_PER_WINDOW} / {WINDOW_SECONDS:g} s, 8 at once, empty slots): {floor:.1f} s "
         f"(computed: {rate_floor(calls):.0f} s) (baseline)"
     )
     lines.append(
@@ -172,14 +172,15 @@ def main() -> None:
     )
     quick = parser.parse_args().quick
     result: Result | None = None
-    with SyncStack("pf-s2", QUICK if quick else FULL, keep_exports=False) as stack:
+    with SyncStack("pf-s2", QUICK if quick else FULL) as stack:
         result = measure(stack, quick)
     if result is None:
         sys.exit(130)
     for line in result.lines:
         say(line)
     missed = not result.completed or not result.equal or result.seconds > TARGET_SECONDS
-    say(f"PF-S2 {result.seconds:.0f} s (target ≤ {TARGET_SECONDS} s){' MISS' if missed else ''}")
+    verdict = " MISS" if missed else ""
+    say(f"PF-S2 {figure(result.seconds)} s (target ≤ {TARGET_SECONDS} s){verdict}")
 
 
 if __name__ == "__main__":

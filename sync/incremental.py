@@ -8,17 +8,21 @@ re-reading it changes nothing (upserts keyed on Marketo's ids).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from sync import engine
 from sync.client import MarketoClient, Page
-from sync.fields import ACTIVITY_COLUMNS, activity_type_groups
+from sync.fields import ACTIVITY_COLUMNS, activity_type_groups, windows
 from sync.loading import load_records
 from sync.models import (
     AttributeObject,
+    ExportJob,
     MarketoCompany,
     MarketoLead,
     SyncedAttribute,
@@ -26,7 +30,14 @@ from sync.models import (
     Watermark,
 )
 
+logger = logging.getLogger("sync")
+
 LOOKUP_BATCH = 300
+PAGE_SIZE = 300
+# A full first page of activities means a backlog (after a pause, a quota stop, a busy day):
+# it is exported in bulk instead (see start_backlog).
+BACKLOG = "activities_backlog"
+BACKLOG_OVERLAP = timedelta(minutes=5)
 COMPANY_REFRESH = 300  # companies re-read per run: Marketo has no change feed for companies
 
 
@@ -42,11 +53,64 @@ def step_changes(run: SyncRun, client: MarketoClient) -> float | None:
     for stream in streams():
         if stream in done:
             continue
+        if stream.startswith("activities:") and BACKLOG in run.progress:
+            wait = step_backlog(run, client)
+            if wait is None:
+                finish_streams(run, [s for s in streams() if s.startswith("activities:")])
+                return 0
+            return wait
         more = read_stream(run, client, stream)
         if not more:
-            run.progress["streams_done"] = [*done, stream]
-            run.save(update_fields=["progress", "updated_at"])
+            finish_streams(run, [stream])
         return 0
+    return None
+
+
+def finish_streams(run: SyncRun, names: list[str]) -> None:
+    done = run.progress.get("streams_done", [])
+    run.progress["streams_done"] = [*done, *(name for name in names if name not in done)]
+    run.save(update_fields=["progress", "updated_at"])
+
+
+def start_backlog(run: SyncRun, watermark: Watermark) -> None:
+    """Export the activities since the watermark in bulk: a handful of calls, not one per page.
+
+    Reading a backlog of N activities page by page costs N / 300 calls of the shared rate limit
+    and daily quota; a bulk export costs about five. Its window starts a margin before the time
+    the watermark last moved (activities are write-once; the overlap is deduplicated by GUID).
+    """
+    oldest = Watermark.objects.filter(name__startswith="activities:").order_by("updated_at")
+    since = (oldest.first() or watermark).updated_at - BACKLOG_OVERLAP
+    # Whole seconds, as Marketo's filters take them: the export ends at ``until`` (inclusive; the
+    # job runs later, so it holds that whole second), paging starts again one second later (see
+    # step_backlog): no gap, no overlap.
+    until = timezone.now().replace(microsecond=0)
+    ExportJob.objects.bulk_create(
+        [
+            ExportJob(
+                run=run, object=ExportJob.Object.ACTIVITIES, window_start=start, window_end=end
+            )
+            for start, end in windows(since, until)
+        ],
+        ignore_conflicts=True,
+    )
+    run.progress[BACKLOG] = {"until": until.isoformat()}
+    run.save(update_fields=["progress", "updated_at"])
+    logger.info("run %s: a backlog of activities since %s, exported in bulk", run.id, since)
+
+
+def step_backlog(run: SyncRun, client: MarketoClient) -> float | None:
+    """Move the backlog's export jobs on; once loaded, restart the streams after their window."""
+    wait = engine.step_exports(run, client, ExportJob.Object.ACTIVITIES)
+    if wait is not None:
+        return wait
+    # The export took everything created up to ``until``; paging goes on from the next second.
+    until = datetime.fromisoformat(run.progress[BACKLOG]["until"])
+    token = client.paging_token(until + timedelta(seconds=1))
+    with transaction.atomic():
+        Watermark.objects.filter(name__startswith="activities:").update(token=token)
+        loaded = run.jobs.filter(object=ExportJob.Object.ACTIVITIES)
+        count(run, "activities", sum(loaded.values_list("rows_loaded", flat=True)))
     return None
 
 
@@ -75,6 +139,9 @@ def read_stream(run: SyncRun, client: MarketoClient, stream: str) -> bool:
     else:
         group = activity_type_groups()[int(stream.split(":")[1])]
         page = client.activities_page(watermark.token, group)
+        if len(page.results) >= PAGE_SIZE and page.more:
+            start_backlog(run, watermark)
+            return True
         with transaction.atomic():
             rows = [activity_row(activity) for activity in page.results]
             load_records("activities", rows, ACTIVITY_COLUMNS, types={})

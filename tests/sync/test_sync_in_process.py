@@ -130,3 +130,26 @@ def test_a_file_corrupt_twice_is_exported_again(sandbox: MarketoSandbox) -> None
     assert run.state == RunState.COMPLETED, run.last_error
     assert sum(sandbox.stats().exports_created.values()) == run.jobs.count() + 1
     assert MarketoActivity.objects.count() == sandbox.activity_count()
+
+
+def test_a_backlog_of_activities_is_exported_in_bulk_then_paged_again(
+    sandbox: MarketoSandbox,
+) -> None:
+    """A full first page means a backlog: one export job instead of one call per 300."""
+    run_to_end(start_initial())
+    exports = sum(sandbox.stats().exports_created.values())
+    sandbox.mutate(new_activities=3_000)
+    incremental = services.start_incremental_sync()
+    assert incremental is not None
+    incremental = run_to_end(incremental)
+    assert incremental.state == RunState.COMPLETED, incremental.last_error
+    assert sum(sandbox.stats().exports_created.values()) == exports + 1
+    assert MarketoActivity.objects.count() == sandbox.activity_count()
+    assert incremental.counter("activities")["done"] >= 3_000
+    # Afterwards the streams page on from where the export ended: a few more are paged.
+    sandbox.mutate(new_activities=40)
+    again = services.start_incremental_sync()
+    assert again is not None
+    assert run_to_end(again).state == RunState.COMPLETED
+    assert sum(sandbox.stats().exports_created.values()) == exports + 1
+    assert MarketoActivity.objects.count() == sandbox.activity_count()

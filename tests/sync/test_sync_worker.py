@@ -260,4 +260,3 @@ def test_m9_an_incremental_run_applies_only_the_changes_and_repeats_as_a_no_op(
     assert again is not None
     assert bench.finish(again).state == RunState.COMPLETED
     assert mirror_checksums() == checksums
-    assert {w.name: w.token for w in Watermark.objects.all()} == after
