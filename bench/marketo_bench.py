@@ -18,15 +18,17 @@ Django is set up only once the servers run, so modules that need it are imported
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Protocol, Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -298,3 +300,27 @@ def progress_line(run: SyncRun) -> str:
 
 
 # Checking the mirror against Marketo
+
+
+class Measured(Protocol):
+    lines: list[str]
+
+
+def run_benchmark[R: Measured](
+    name: str, doc: str | None, full: DataSet, quick: DataSet,
+    measure: Callable[[SyncStack, bool], R],
+) -> R:  # fmt: skip
+    """Parse ``--quick``, measure on a fresh stack, print the figures; exit 130 on Ctrl-C."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument(
+        "--quick", action="store_true", help=f"a small data set ({quick}), under a minute"
+    )
+    small = parser.parse_args().quick
+    result: R | None = None
+    with SyncStack(name, quick if small else full) as stack:
+        result = measure(stack, small)
+    if result is None:
+        sys.exit(130)
+    for line in result.lines:
+        say(line)
+    return result

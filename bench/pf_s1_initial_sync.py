@@ -15,13 +15,11 @@ sandbox produced straight into unlogged tables of text columns (no API, no casts
 
 from __future__ import annotations
 
-import argparse
 import random
-import sys
 from dataclasses import dataclass
 from datetime import timedelta
 
-from marketo_bench import SyncStack
+from marketo_bench import SyncStack, run_benchmark
 from marketo_checks import (
     Check,
     Floor,
@@ -126,18 +124,7 @@ def floor_lines(floor: Floor, rows: int, seconds: float) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--quick", action="store_true", help=f"a small data set ({QUICK}), under a minute"
-    )
-    quick = parser.parse_args().quick
-    result: Result | None = None
-    with SyncStack("pf-s1", QUICK if quick else FULL) as stack:
-        result = measure(stack, quick)
-    if result is None:
-        sys.exit(130)
-    for line in result.lines:
-        say(line)
+    result = run_benchmark("pf-s1", __doc__, FULL, QUICK, measure)
     missed = (
         not result.completed
         or not result.equal

@@ -15,14 +15,12 @@ rate limit imposes on a run of that many calls, whatever the sync does between t
 
 from __future__ import annotations
 
-import argparse
 import random
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from marketo_bench import SyncStack
+from marketo_bench import SyncStack, run_benchmark
 from marketo_checks import check_leads, id_ranges
 from marketo_common import (
     OUR_CALLS_PER_WINDOW,
@@ -166,18 +164,7 @@ def measure(stack: SyncStack, quick: bool) -> Result:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--quick", action="store_true", help=f"a small data set ({QUICK}), under a minute"
-    )
-    quick = parser.parse_args().quick
-    result: Result | None = None
-    with SyncStack("pf-s2", QUICK if quick else FULL) as stack:
-        result = measure(stack, quick)
-    if result is None:
-        sys.exit(130)
-    for line in result.lines:
-        say(line)
+    result = run_benchmark("pf-s2", __doc__, FULL, QUICK, measure)
     missed = not result.completed or not result.equal or result.seconds > TARGET_SECONDS
     verdict = " MISS" if missed else ""
     say(f"PF-S2 {figure(result.seconds)} s (target ≤ {TARGET_SECONDS} s){verdict}")

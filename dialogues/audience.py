@@ -39,7 +39,7 @@ OPERATOR_LABELS: Final = {
     "is_empty": "is empty",
     "is_not_empty": "is not empty",
 }
-_VALUELESS: Final = frozenset({"is_empty", "is_not_empty"})
+VALUELESS_OPERATORS: Final = ("is_empty", "is_not_empty")
 _NUMERIC: Final = frozenset({"greater_than", "less_than"})
 
 
@@ -165,7 +165,7 @@ def _condition_problems(condition: Any, known_fields: Collection[str]) -> list[s
     if operator not in OPERATORS:
         problems.append(f"{operator!r} is not an operator.")
         return problems
-    if operator in _VALUELESS:
+    if operator in VALUELESS_OPERATORS:
         return problems
     value = condition.get("value")
     if not isinstance(value, str) or not value.strip():
@@ -194,7 +194,7 @@ def _failure(condition: Mapping[str, Any], facts: Mapping[str, Any]) -> str:
     attribute = str(condition.get("attribute"))
     operator = str(condition.get("operator"))
     wanted = f"{attribute} {OPERATOR_LABELS.get(operator, operator)}"
-    if operator not in _VALUELESS:
+    if operator not in VALUELESS_OPERATORS:
         wanted += f' "{condition.get("value", "")}"'
     elements = _elements(facts.get(attribute))
     if not elements:

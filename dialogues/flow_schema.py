@@ -13,6 +13,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
+# A branch card decides with the same operators as audience rules.
+from dialogues.audience import OPERATORS, VALUELESS_OPERATORS
 from dialogues.schema_check import compile_check, inline
 from dialogues.tokens import FIELD_NAME
 
@@ -26,17 +28,6 @@ MAX_CONDITIONS = 20
 CARD_ID = r"^[a-z0-9_-]{1,32}$"
 INPUTS = ("email", "phone", "text", "picklist")
 ROUTINGS = ("round_robin", "agent")
-OPERATORS = (
-    "is",
-    "is_not",
-    "contains",
-    "starts_with",
-    "greater_than",
-    "less_than",
-    "is_empty",
-    "is_not_empty",
-)
-VALUELESS_OPERATORS = ("is_empty", "is_not_empty")
 MATCHES = ("all", "any")
 CARD_TYPES = ("message", "question", "capture", "branch", "meeting", "goal", "end")
 

@@ -51,6 +51,14 @@ EXPORT_QUOTA_BLOCK = QUEUE_FULL
 type Outcome[T] = tuple[str, str, T | None]
 
 
+def no_answer(error: requests.RequestException) -> tuple[str, str]:
+    """The code and message for a request that got no answer (retried like a 5xx)."""
+    if isinstance(error, requests.Timeout):
+        return TIMEOUT, "Marketo did not answer in time"
+    # Not str(error): a requests message can carry the URL and its query string.
+    return CONNECTION, f"Connection failed ({type(error).__name__})"
+
+
 class MarketoTransport:
     def __init__(
         self,
@@ -151,15 +159,8 @@ class MarketoTransport:
             generation, token = self._access_token()
             try:
                 code, message, value = send(token)
-            except requests.Timeout:
-                code, message, value = TIMEOUT, "Marketo did not answer in time", None
             except requests.RequestException as error:
-                # Not str(error): a requests message can carry the URL and its query string.
-                code, message, value = (
-                    CONNECTION,
-                    f"Connection failed ({type(error).__name__})",
-                    None,
-                )
+                (code, message), value = no_answer(error), None
             if value is not None:
                 return value
             kind = retry_class(code, message)
@@ -263,14 +264,8 @@ class MarketoTransport:
                     self.base_url + "/identity/oauth/token", params=params, timeout=self.timeout
                 )
                 code, message, granted = read_token(response)
-            except requests.Timeout:
-                code, message, granted = TIMEOUT, "Marketo identity did not answer in time", None
             except requests.RequestException as error:
-                code, message, granted = (
-                    CONNECTION,
-                    f"Connection failed ({type(error).__name__})",
-                    None,
-                )
+                (code, message), granted = no_answer(error), None
             if granted is not None:
                 token, expires_in = granted
                 if expires_in > EXPIRY_MARGIN:

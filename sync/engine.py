@@ -21,8 +21,8 @@ from sync.client import MarketoClient
 from sync.errors import DownloadCheckFailed, ExportNotFound, QueueFull
 from sync.fields import (
     SYNCED_ACTIVITY_TYPES,
-    activity_type_groups,
     marketo_time,
+    watermark_names,
     windows,
 )
 from sync.loading import file_chunks, file_header, load, load_records
@@ -34,7 +34,6 @@ from sync.models import (
     MarketoLead,
     Phase,
     RunKind,
-    RunState,
     SyncedAttribute,
     SyncRun,
     Watermark,
@@ -296,10 +295,7 @@ def finish(run: SyncRun) -> None:
     """Hand over to incremental sync (initial runs) and mark the attributes as filled."""
     with transaction.atomic():
         if run.kind == RunKind.INITIAL:
-            streams = ["leadchanges", "deletedleads"] + [
-                f"activities:{index}" for index in range(len(activity_type_groups()))
-            ]
-            for name in streams:
+            for name in watermark_names():
                 Watermark.objects.update_or_create(name=name, defaults={"token": run.changes_token})
         names = Q(object=AttributeObject.PERSON, name__in=run.lead_fields) | Q(
             object=AttributeObject.COMPANY, name__in=run.company_fields
@@ -307,6 +303,5 @@ def finish(run: SyncRun) -> None:
         SyncedAttribute.objects.filter(names, backfilled_at__isnull=True).update(
             backfilled_at=timezone.now()
         )
-        run.state, run.finished_at = RunState.COMPLETED, timezone.now()
-        run.save(update_fields=["state", "finished_at", "updated_at"])
+        run.complete()
     logger.info("%s completed", run)

@@ -72,6 +72,12 @@ def activity_type_groups(type_ids: Sequence[int] = SYNCED_ACTIVITY_TYPES) -> lis
     ]
 
 
+def watermark_names() -> list[str]:
+    """The streams incremental sync reads from a paging-token watermark, in the order it reads."""
+    groups = [f"activities:{index}" for index in range(len(activity_type_groups()))]
+    return ["leadchanges", "deletedleads", *groups]
+
+
 def windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
     """Contiguous bulk-export windows ``[s, s + 31 d - 1 s]`` covering ``start``…``end``.
 

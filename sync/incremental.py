@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from sync import engine
 from sync.client import MarketoClient, Page
-from sync.fields import ACTIVITY_COLUMNS, activity_type_groups, windows
+from sync.fields import ACTIVITY_COLUMNS, activity_type_groups, watermark_names, windows
 from sync.loading import load_records
 from sync.models import (
     AttributeObject,
@@ -42,9 +42,7 @@ COMPANY_REFRESH = 300  # companies re-read per run: Marketo has no change feed f
 
 
 def streams() -> list[str]:
-    return ["leadchanges", "deletedleads"] + [
-        f"activities:{index}" for index in range(len(activity_type_groups()))
-    ] + ["companies"]  # fmt: skip
+    return [*watermark_names(), "companies"]
 
 
 def step_changes(run: SyncRun, client: MarketoClient) -> float | None:

@@ -54,13 +54,6 @@ class SyncedAttribute(models.Model):
 
 
 class MarketoLeadQuerySet(models.QuerySet["MarketoLead"]):
-    def by_email(self, email: str) -> MarketoLead | None:
-        return self.filter(email__iexact=email.strip()).order_by("-updated_at").first()
-
-    def by_cookie(self, token: str) -> MarketoLead | None:
-        """The lead a Munchkin cookie token (``_mch-…``) belongs to; one GIN index lookup."""
-        return self.filter(cookies__contains=[token]).first()
-
     def search(self, query: str) -> MarketoLeadQuerySet:
         query = query.strip()
         if not query:
@@ -178,8 +171,9 @@ class SyncRunQuerySet(models.QuerySet["SyncRun"]):
     def active(self) -> SyncRunQuerySet:
         return self.filter(state__in=[RunState.RUNNING, RunState.PAUSED])
 
-    def initial_completed(self) -> bool:
-        return self.filter(kind=RunKind.INITIAL, state=RunState.COMPLETED).exists()
+    def completed_initial(self) -> SyncRun | None:
+        """The initial sync that ran to the end (incremental sync starts from it), if any."""
+        return self.filter(kind=RunKind.INITIAL, state=RunState.COMPLETED).first()
 
     def latest_initial(self) -> SyncRun | None:
         return self.filter(kind=RunKind.INITIAL).order_by("-started_at").first()
@@ -235,6 +229,10 @@ class SyncRun(models.Model):
 
     def counter(self, phase: str) -> dict[str, Any]:
         return dict(self.progress.get(phase) or {"done": 0, "expected": None})
+
+    def complete(self) -> None:
+        self.state, self.phase, self.finished_at = RunState.COMPLETED, Phase.DONE, timezone.now()
+        self.save(update_fields=["state", "phase", "finished_at", "updated_at"])
 
     @property
     def duration(self) -> timedelta:

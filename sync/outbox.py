@@ -306,9 +306,12 @@ def _send_activities(client: MarketoClient, report: DrainReport) -> bool:
         sendable = [m for m in sendable if m.next_attempt_at <= timezone.now()]
         if not sendable:
             return True
+        kinds = {
+            name: _activity_type(client, name) for name in {m.payload["activity"] for m in sendable}
+        }
         records = []
         for message in sendable:
-            kind = _activity_type(client, message.payload["activity"])
+            kind = kinds[message.payload["activity"]]
             occurred = datetime.fromisoformat(message.payload["occurred_at"])
             records.append({
                 "leadId": ids[message.email],

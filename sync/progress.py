@@ -379,7 +379,7 @@ def mirror() -> Mirror:
         .first()
     )
     latest = SyncRun.objects.filter(kind=RunKind.INCREMENTAL).order_by("-started_at").first()
-    initial = SyncRun.objects.filter(kind=RunKind.INITIAL, state=RunState.COMPLETED).first()
+    initial = SyncRun.objects.completed_initial()
     since = latest.started_at if latest else (initial.finished_at if initial else None)
     interval = timedelta(seconds=settings.MARKETO_SYNC_INTERVAL_SECONDS)
     return Mirror(

@@ -123,7 +123,7 @@ def start_initial_sync(
     activities_since: datetime,
 ) -> SyncRun:
     """Start the one-time initial sync of leads, companies and activities with ``chosen`` fields."""
-    if SyncRun.objects.initial_completed():
+    if SyncRun.objects.completed_initial():
         raise SyncRefused("The initial sync has already run; add attributes instead.")
     if len(chosen) > MAX_ATTRIBUTES:
         raise SyncRefused(f"Choose at most {MAX_ATTRIBUTES} attributes.")
@@ -146,7 +146,7 @@ def start_initial_sync(
 @transaction.atomic
 def add_attributes(*, chosen: Sequence[Attribute], offered: Sequence[Attribute]) -> SyncRun:
     """Sync more attributes: saved at once, filled in for every mirrored row by a back-fill."""
-    initial = SyncRun.objects.filter(kind=RunKind.INITIAL, state=RunState.COMPLETED).first()
+    initial = SyncRun.objects.completed_initial()
     if initial is None:
         raise SyncRefused("Run the initial sync first.")
     known = {(a.object, a.name) for a in SyncedAttribute.objects.all()}
@@ -181,7 +181,7 @@ def remove_attribute(*, attribute: SyncedAttribute) -> None:
 
 def start_incremental_sync() -> SyncRun | None:
     """Start an incremental run when the initial sync is done and none is running."""
-    initial = SyncRun.objects.filter(kind=RunKind.INITIAL, state=RunState.COMPLETED).first()
+    initial = SyncRun.objects.completed_initial()
     if initial is None or SyncRun.objects.active().filter(kind=RunKind.INCREMENTAL).exists():
         return None
     person = SyncedAttribute.objects.names(AttributeObject.PERSON)
@@ -252,7 +252,7 @@ def advance_run(
             if run.kind == RunKind.INCREMENTAL:
                 wait = incremental.step_changes(run, client)
                 if wait is None:
-                    _complete(run)
+                    run.complete()
             else:
                 wait = engine.step(run, client)
             SyncRun.objects.filter(id=run_id, lease_owner=owner).update(
@@ -274,11 +274,6 @@ def advance_run(
         keeper.stop()
         SyncRun.objects.filter(id=run_id, lease_owner=owner).update(lease_until=None)
     return again
-
-
-def _complete(run: SyncRun) -> None:
-    run.state, run.phase, run.finished_at = RunState.COMPLETED, Phase.DONE, timezone.now()
-    run.save(update_fields=["state", "phase", "finished_at", "updated_at"])
 
 
 def _pause(run_id: int, *, until: datetime, reason: str) -> None:

@@ -84,3 +84,15 @@ def agent_client(agent: User) -> Client:
 @pytest.fixture
 def site(db: None) -> Site:
     return Site.objects.create(name="Site A", allowed_origins=[ALLOWED_ORIGIN])
+
+
+@pytest.fixture
+def marketo_on() -> Iterator[None]:
+    """Marketo configured, at an address nobody answers: these pages must not call it."""
+    with override_settings(
+        MARKETO_ENABLED=True,
+        MARKETO_BASE_URL="http://127.0.0.1:9",
+        MARKETO_CLIENT_ID="id",
+        MARKETO_CLIENT_SECRET="secret",
+    ):
+        yield

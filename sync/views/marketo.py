@@ -125,7 +125,7 @@ def synced_context(page: str | None) -> dict[str, Any]:
 def overview(request: AuthedRequest) -> HttpResponse:
     if not settings.MARKETO_ENABLED:
         return render(request, PAGE, {"state": "unconfigured"})
-    if not SyncRun.objects.initial_completed():
+    if not SyncRun.objects.completed_initial():
         return render(request, PAGE, setup_context())
     return render(request, PAGE, synced_context(request.GET.get("page")))
 
@@ -178,7 +178,7 @@ def retry(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
 
 @marketer_required
 def attributes_add(request: AuthedRequest) -> HttpResponse | HttpResponseRedirect:
-    if not settings.MARKETO_ENABLED or not SyncRun.objects.initial_completed():
+    if not settings.MARKETO_ENABLED or not SyncRun.objects.completed_initial():
         return redirect("sync:overview")
     synced = {(a.object, a.name) for a in SyncedAttribute.objects.all()}
     offered, trouble = describe()

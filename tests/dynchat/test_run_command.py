@@ -132,6 +132,7 @@ def test_run_sets_up_everything_then_stops_everything(var: Path) -> None:
     run = Run(var, free_port(), free_port())
     try:
         run.wait_for("Dynchat is running.", timeout=300)
+        running_since = time.monotonic()
         assert "creating a PostgreSQL cluster" in run.output
 
         status, page = fetch(f"http://127.0.0.1:{run.host_port}/")
@@ -162,7 +163,8 @@ def test_run_sets_up_everything_then_stops_everything(var: Path) -> None:
         assert "Marketo:        http://127.0.0.1:" in run.output
         marketo = f"http://localhost:{run.port}/marketo/"
         while "Synced from Marketo" not in fetch(marketo, opener)[1]:
-            assert time.monotonic() < deadline + 60, "the demo's initial Marketo sync never ended"
+            in_a_minute = time.monotonic() - running_since < 60
+            assert in_a_minute, "the demo's initial Marketo sync did not end within a minute"
             time.sleep(1)
         assert "10,000" in fetch(marketo, opener)[1]
         # The worker reports in when it starts; beat's schedule keeps it coming.

@@ -20,18 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def marketo_on() -> Iterator[None]:
-    """Marketo configured at an address nobody answers: the progress view never calls it."""
-    with override_settings(
-        MARKETO_ENABLED=True,
-        MARKETO_BASE_URL="http://127.0.0.1:9",
-        MARKETO_CLIENT_ID="id",
-        MARKETO_CLIENT_SECRET="secret",
-    ):
-        yield
-
-
 def sign_in(page: Page, base: str, next: str) -> None:
     User.objects.create_user("maya@example.com", PASSWORD, name="Maya", role=Role.MARKETER)
     page.goto(f"{base}/login/?next={next}")

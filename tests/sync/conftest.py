@@ -11,6 +11,7 @@ import requests
 from django.test import override_settings
 
 from sync.sandbox import MarketoSandbox
+from tests.sync.clients import connect  # noqa: F401  (clients whose sleeps pass at once)
 from tests.sync.syncing import sync_bench  # noqa: F401  (the sync in real workers)
 
 

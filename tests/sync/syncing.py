@@ -79,6 +79,13 @@ class SyncBench:
         logs = "\n".join(worker.log_tail() for worker in self.workers)
         raise AssertionError(f"run {run.id} is {run.state}/{run.phase}: {run.last_error}\n{logs}")
 
+    def idle(self, seconds: float) -> None:
+        """Let ``seconds`` pass while beat keeps ticking (a paused run is not due)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            tasks.resume_runs.delay()
+            time.sleep(1)
+
     def finish(self, run: SyncRun, *, timeout: float = 240) -> SyncRun:
         def ended(run: SyncRun) -> bool:
             return run.state in (RunState.COMPLETED, RunState.FAILED)

@@ -1,94 +1,25 @@
 """The Marketo client against the Marketo sandbox over HTTP: tokens, paging, reads and writes.
 
-``Harness`` (also used by the other client tests) gives a client whose sleeps are recorded, not
-slept: each one moves the sandbox's clock and the client's clock on together, so a 5 s backoff
-or a token's last seconds pass in an instant.
+The clients come from ``connect`` (tests/sync/clients.py): their sleeps pass in an instant.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 from django.conf import settings
 
 from sync.client import MarketoClient, Page
 from sync.errors import FatalMarketoError, RetriesExhausted
-from sync.limiter import RedisLimiter
-from sync.sandbox import Dataset, Fault, Limits, MarketoSandbox
+from sync.sandbox import Fault, Limits, MarketoSandbox
+from tests.sync.clients import SMALL, Connect
 
-SMALL = Dataset(leads=2_000, companies=100, activities=20_000, seed=7)
 TRADE_SHOW_TYPE = 100_001  # the sandbox's approved custom activity type "attendTradeShow"
-
-
-@dataclass
-class Harness:
-    sandbox: MarketoSandbox
-    limiter: RedisLimiter
-    waits: list[float] = field(default_factory=list)
-    sent: list[requests.PreparedRequest] = field(default_factory=list)
-    ahead: float = 0.0  # how far the client's clock runs ahead of the wall clock
-    client: MarketoClient = field(init=False)
-
-    def clock(self) -> float:
-        return time.time() + self.ahead
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.pass_time(seconds)
-
-    def pass_time(self, seconds: float) -> None:
-        self.sandbox.advance_clock(seconds)
-        self.ahead += seconds
-
-    def record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.sent.append(response.request)
-
-
-type Connect = Callable[..., Harness]
-
-
-def connector(limiters: list[RedisLimiter]) -> Connect:
-    """``connect(sandbox, limiter=None, **MarketoClient options)`` → a Harness."""
-
-    def connect(
-        sandbox: MarketoSandbox, limiter: RedisLimiter | None = None, **options: Any
-    ) -> Harness:
-        if limiter is None:
-            limiter = RedisLimiter(settings.REDIS_URL, key=f"test-client-{uuid.uuid4().hex}")
-        limiters.append(limiter)  # reset when the test ends
-        harness = Harness(sandbox, limiter)
-        session = requests.Session()
-        session.hooks["response"].append(harness.record)
-        options.setdefault("timeout", 10)
-        harness.client = MarketoClient(
-            sandbox.base_url,
-            sandbox.client_id,
-            sandbox.client_secret,
-            limiter=limiter,
-            sleep=harness.sleep,
-            clock=harness.clock,
-            session=session,
-            **options,
-        )
-        return harness
-
-    return connect
-
-
-@pytest.fixture
-def connect() -> Iterator[Connect]:
-    limiters: list[RedisLimiter] = []
-    yield connector(limiters)
-    for limiter in limiters:
-        limiter.reset()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,19 +20,10 @@ from sync.errors import (
     QueueFull,
     RetriesExhausted,
 )
-from sync.limiter import RedisLimiter
 from sync.sandbox import Fault, Limits, MarketoSandbox
-from tests.sync.test_client import SMALL, Connect, Harness, connector
+from tests.sync.clients import SMALL, Connect, Harness
 
 LEAD_FIELDS = ["id", "email", "firstName", "createdAt"]
-
-
-@pytest.fixture
-def connect() -> Iterator[Connect]:
-    limiters: list[RedisLimiter] = []
-    yield connector(limiters)
-    for limiter in limiters:
-        limiter.reset()
 
 
 @pytest.fixture

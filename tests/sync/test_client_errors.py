@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import pickle
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -26,7 +26,7 @@ from sync.errors import (
 from sync.limiter import RedisLimiter
 from sync.quota import next_quota_reset
 from sync.sandbox import Fault, Limits, MarketoSandbox
-from tests.sync.test_client import SMALL, Connect, connector
+from tests.sync.clients import SMALL, Connect
 
 R, A, W, F = RetryClass.RETRY, RetryClass.REAUTH, RetryClass.WAIT, RetryClass.FATAL
 
@@ -141,14 +141,6 @@ def test_errors_survive_pickling_for_task_results(error: MarketoError) -> None:
 
 
 # --- against the sandbox -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def connect() -> Iterator[Connect]:
-    limiters: list[RedisLimiter] = []
-    yield connector(limiters)
-    for limiter in limiters:
-        limiter.reset()
 
 
 @pytest.fixture

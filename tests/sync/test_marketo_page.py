@@ -39,18 +39,6 @@ ADD = reverse("sync:attributes-add")
 
 
 @pytest.fixture
-def marketo_on() -> Iterator[None]:
-    """Marketo configured, at an address nobody answers: these pages must not call it."""
-    with override_settings(
-        MARKETO_ENABLED=True,
-        MARKETO_BASE_URL="http://127.0.0.1:9",
-        MARKETO_CLIENT_ID="id",
-        MARKETO_CLIENT_SECRET="secret",
-    ):
-        yield
-
-
-@pytest.fixture
 def sandbox(
     marketo_sandbox: Callable[..., MarketoSandbox], marketo_settings: Callable[..., Any]
 ) -> Iterator[MarketoSandbox]:
