@@ -268,6 +268,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMITS = {
     "widget-decide": "200/h",
+    "widget-version": "200/h",
     "login": "50/15m",
     **dict(item.split("=", 1) for item in env_list("RATELIMITS", [])),
 }

@@ -55,6 +55,15 @@ class SiteForm(forms.ModelForm[Site]):
         help_texts = {"name": "For you and your team, e.g. the site's domain."}
 
 
+VISITOR_ID = r"^[A-Za-z0-9_-]{16,64}$"
+
+
 class DecideForm(forms.Form):
     site = forms.CharField(max_length=64)
     url = forms.URLField(max_length=2048, assume_scheme="https")
+    visitor = forms.RegexField(VISITOR_ID, required=False, help_text="First-party visitor id.")
+    mkto = forms.CharField(max_length=500, required=False, help_text="The _mkto_trk cookie.")
+
+
+class VersionForm(forms.Form):
+    site = forms.CharField(max_length=64)

@@ -21,6 +21,7 @@ site_urls = [
 public_urls = [
     path("widget.js", loader.loader_script, name="loader"),
     path("api/widget/v1/decide", api.decide, name="decide"),
+    path("api/widget/v1/versions/<int:version_id>", api.version, name="version"),
 ]
 
 urlpatterns = [*site_urls, *public_urls]
