@@ -82,8 +82,13 @@ def load(site_key: str) -> LiveSite | None:
 
 
 def forget(site_key: str) -> None:
-    """Drop the cached site once the current transaction commits (now, outside one)."""
-    transaction.on_commit(lambda: cache.delete(_cache_key(site_key)))
+    """Drop the cached site now and again once the current transaction commits.
+
+    The second delete covers a page view that cached the old state before the commit.
+    """
+    key = _cache_key(site_key)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def poke_text(flow: Mapping[str, Any]) -> str | None:

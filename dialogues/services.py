@@ -155,9 +155,7 @@ def publish(dialogue: Dialogue, *, user: User | None = None) -> DialogueVersion:
     Publishing an unchanged, published dialogue returns its live version. Refused with
     ``PublishRefused`` while the flow or the targeting has problems.
     """
-    dialogue = (
-        Dialogue.objects.select_for_update().select_related("live_version").get(pk=dialogue.pk)
-    )
+    dialogue = Dialogue.objects.select_for_update().select_related("site").get(pk=dialogue.pk)
     found = problems(dialogue)
     if found:
         raise PublishRefused(found)

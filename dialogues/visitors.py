@@ -137,11 +137,12 @@ def facts(lead: MarketoLead | None, visitor: Visitor | None) -> dict[str, Any]:
 
 
 def forget(visitor: Visitor) -> None:
-    """Drop the visitor's cached snapshots once the current transaction commits.
+    """Drop the visitor's cached snapshots now and again once the current transaction commits.
 
     Snapshots are cached by visitor id with and without the Munchkin cookie they came with.
     """
     keys = [_cache_key(visitor.site_id, visitor.key, "")]
     if visitor.munchkin_cookie:
         keys.append(_cache_key(visitor.site_id, visitor.key, visitor.munchkin_cookie))
+    cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
