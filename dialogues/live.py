@@ -1,13 +1,16 @@
 """What a site shows right now, cached: the hot path of every page view reads only this.
 
 A ``LiveSite`` holds the site's key, origins, kill switch and its published dialogues compiled for
-the decision. It is cached per site key until something changes it: publishing, unpublishing or
-deleting a dialogue, or saving the site (origins, kill switch); those forget it on commit.
+the decision. Each process keeps it in memory, checked on every use against the site's
+generation number in Redis (one small GET, no unpickling, no recompiling of URL patterns).
+Publishing, unpublishing or deleting a dialogue, or saving the site (origins, kill switch), bumps
+the generation now and again on commit, so every process reloads on its next page view.
 """
 
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +22,13 @@ from django.db import transaction
 from dialogues.decision import Candidate
 from dialogues.models import Dialogue
 from dynchat.models import Site
+from dynchat.ratelimit import counters
 
-TIMEOUT = 24 * 3600
-MISSING_TIMEOUT = 60
-_MISSING = "missing"
+# A process trusts its copy at most this long even when the generation matches (Redis flushed).
+LOCAL_SECONDS = 60
+LOCAL_MAX = 10_000
+
+_local: dict[str, tuple[object, float, LiveSite | None]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,22 +43,21 @@ class LiveSite:
         return origin in self.allowed_origins
 
 
-def _cache_key(site_key: str) -> str:
-    return f"dialogues:live:{site_key}"
+def _generation_key(site_key: str) -> str:
+    return cache.make_key(f"dialogues:live-generation:{site_key}")
 
 
 def live_site(site_key: str) -> LiveSite | None:
     """The site with this key as the decision needs it, or None when no site has the key."""
-    cached = cache.get(_cache_key(site_key))
-    if cached == _MISSING:
-        return None
-    if isinstance(cached, LiveSite):
-        return cached
+    generation = counters().get(_generation_key(site_key))
+    now = time.monotonic()
+    kept = _local.get(site_key)
+    if kept is not None and kept[0] == generation and now - kept[1] < LOCAL_SECONDS:
+        return kept[2]
     loaded = load(site_key)
-    if loaded is None:
-        cache.set(_cache_key(site_key), _MISSING, MISSING_TIMEOUT)
-    else:
-        cache.set(_cache_key(site_key), loaded, TIMEOUT)
+    if len(_local) >= LOCAL_MAX:
+        _local.clear()
+    _local[site_key] = (generation, now, loaded)
     return loaded
 
 
@@ -82,13 +87,13 @@ def load(site_key: str) -> LiveSite | None:
 
 
 def forget(site_key: str) -> None:
-    """Drop the cached site now and again once the current transaction commits.
+    """Make every process reload the site: now, and again once the transaction commits.
 
-    The second delete covers a page view that cached the old state before the commit.
+    The second bump covers a page view that loaded the old state before the commit.
     """
-    key = _cache_key(site_key)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    key = _generation_key(site_key)
+    counters().incr(key)
+    transaction.on_commit(lambda: counters().incr(key))
 
 
 def poke_text(flow: Mapping[str, Any]) -> str | None:

@@ -243,7 +243,8 @@ class Conversation(models.Model):
 
 
 def _mac(conversation_id: object) -> str:
-    return salted_hmac("dynchat.conversation-token", str(conversation_id)).hexdigest()[:40]
+    mac = salted_hmac("dynchat.conversation-token", str(conversation_id), algorithm="sha256")
+    return mac.hexdigest()[:40]
 
 
 class EventKind(models.TextChoices):

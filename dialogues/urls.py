@@ -2,11 +2,25 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dialogues import views
+from dialogues.views import builder, history, lists, targeting
 
 app_name = "dialogues"
 
 urlpatterns = [
-    path("dialogues/", views.dialogue_list, name="list"),
-    path("reports/", views.reports, name="reports"),
+    path("dialogues/", lists.dialogue_list, name="list"),
+    path("dialogues/new/", lists.dialogue_create, name="create"),
+    path("dialogues/alerts/<int:pk>/dismiss/", lists.alert_dismiss, name="alert-dismiss"),
+    path("dialogues/<int:pk>/", builder.builder, name="builder"),
+    path("dialogues/<int:pk>/cards/add/", builder.card_add, name="card-add"),
+    path("dialogues/<int:pk>/cards/<slug:card>/edit/", builder.card_edit, name="card-edit"),
+    path("dialogues/<int:pk>/cards/<slug:card>/delete/", builder.card_delete, name="card-delete"),
+    path("dialogues/<int:pk>/cards/<slug:card>/move/", builder.card_move, name="card-move"),
+    path("dialogues/<int:pk>/publish/", builder.publish, name="publish"),
+    path("dialogues/<int:pk>/unpublish/", builder.unpublish, name="unpublish"),
+    path("dialogues/<int:pk>/delete/", builder.dialogue_delete, name="delete"),
+    path("dialogues/<int:pk>/targeting/", targeting.targeting, name="targeting"),
+    path("dialogues/<int:pk>/versions/", history.versions, name="versions"),
+    path("dialogues/<int:pk>/versions/<int:number>/", history.version_detail, name="version"),
+    path("dialogues/<int:pk>/test/", history.test_visitor, name="test"),
+    path("reports/", lists.reports, name="reports"),
 ]

@@ -11,8 +11,9 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then (leaks), but rarely: a restart costs a second of start-up.
+max_requests = 200_000
+max_requests_jitter = 20_000
 accesslog = "-"
 # No runtime control socket: nothing should write outside the data directory.
 control_socket_disable = True

@@ -101,7 +101,8 @@ def start_marketo_sandbox(supervisor: Supervisor, var: Path, env: MutableMapping
         [PYTHON, "-m", "sync.sandbox", "--port", str(port), "--leads", "10000",
          "--companies", "2000", "--activities", "50000", "--lead-days", "365",
          "--activity-days", "120", "--status-interval", "2",
-         "--client-id", "dynchat-demo", "--client-secret", secret],
+         # "=": a generated secret may start with "-", which argparse would take for an option.
+         "--client-id", "dynchat-demo", f"--client-secret={secret}"],
         env=env,
     )  # fmt: skip
     wait_for_port(port, supervisor, "the Marketo sandbox")

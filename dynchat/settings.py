@@ -269,6 +269,12 @@ RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMITS = {
     "widget-decide": "200/h",
     "widget-version": "200/h",
+    "widget-document": "60/h",
+    # Per (client address, site key); e-mail captures also per (e-mail, site key).
+    "widget-conversation": "30/m",
+    "widget-events": "60/m",
+    "widget-lead": "10/h",
+    "widget-lead-email": "3/d",
     "login": "50/15m",
     **dict(item.split("=", 1) for item in env_list("RATELIMITS", [])),
 }
@@ -346,3 +352,11 @@ LOGGING = {
         "dynchat.security": {"level": "INFO"},
     },
 }
+
+# Lead capture guard (dialogues/guard.py)
+# A capture sooner than LEAD_GUARD_MIN_SECONDS after the conversation started is a bot's, and is
+# dropped; beyond LEAD_BURST_LIMIT captures per site within LEAD_BURST_WINDOW_SECONDS, leads are
+# quarantined (not sent to Marketo) and the site's marketers alerted.
+LEAD_GUARD_MIN_SECONDS = 1.5
+LEAD_BURST_LIMIT = 200
+LEAD_BURST_WINDOW_SECONDS = 600

@@ -55,15 +55,26 @@ class SiteForm(forms.ModelForm[Site]):
         help_texts = {"name": "For you and your team, e.g. the site's domain."}
 
 
-VISITOR_ID = r"^[A-Za-z0-9_-]{16,64}$"
+VISITOR_ID = r"^[A-Za-z0-9_-]{16,64}\Z"
 
 
 class DecideForm(forms.Form):
-    site = forms.CharField(max_length=64)
+    site = forms.CharField(max_length=64, strip=False)
     url = forms.URLField(max_length=2048, assume_scheme="https")
-    visitor = forms.RegexField(VISITOR_ID, required=False, help_text="First-party visitor id.")
-    mkto = forms.CharField(max_length=500, required=False, help_text="The _mkto_trk cookie.")
+    visitor = forms.RegexField(
+        VISITOR_ID, required=False, strip=False, help_text="First-party visitor id."
+    )
+    mkto = forms.CharField(
+        max_length=500, required=False, strip=False, help_text="The _mkto_trk cookie."
+    )
+
+    def clean_url(self) -> str:
+        """The page URL exactly as sent: whitespace around it is an error, not trimmed."""
+        raw = str(self.data.get("url", ""))
+        if raw != raw.strip():
+            raise forms.ValidationError("The URL has spaces around it.")
+        return str(self.cleaned_data["url"])
 
 
 class VersionForm(forms.Form):
-    site = forms.CharField(max_length=64)
+    site = forms.CharField(max_length=64, strip=False)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from widget.views import api, config, loader
+from widget.views import api, config, conversations, loader, openapi
 
 app_name = "widget"
 
@@ -20,8 +20,20 @@ site_urls = [
 
 public_urls = [
     path("widget.js", loader.loader_script, name="loader"),
+    path("api/widget/v1/openapi.json", openapi.openapi, name="openapi"),
     path("api/widget/v1/decide", api.decide, name="decide"),
     path("api/widget/v1/versions/<int:version_id>", api.version, name="version"),
+    path("api/widget/v1/conversations", conversations.conversations, name="conversations"),
+    path(
+        "api/widget/v1/conversations/<int:conversation_id>",
+        conversations.conversation,
+        name="conversation",
+    ),
+    path(
+        "api/widget/v1/conversations/<int:conversation_id>/events",
+        conversations.events,
+        name="events",
+    ),
 ]
 
 urlpatterns = [*site_urls, *public_urls]

@@ -1,0 +1,336 @@
+"""What the widget benchmarks (PF-D1, PF-E1) share: the web server as production runs it, and wrk.
+
+``WidgetStack`` starts embedded PostgreSQL and Redis as ``manage.py test`` does (data under
+var/bench-widget/, not durable), migrates, lets the benchmark seed its data through Django in this
+process, then starts gunicorn on 127.0.0.1 with production's configuration
+(``dynchat/gunicorn_config.py``: two gthread workers) — DEBUG off, a throwaway SECRET_KEY, rate
+limits off (the benchmark is one client address) and the URLconf of bench/bench_urls.py, which
+adds ``/bench/trivial`` to the product's. Everything stops when the ``with`` block ends, on Ctrl-C
+and on failure too, and var/bench-widget/ goes with it (its logs stay when something failed).
+
+Django is set up only once the servers run, so modules that need it are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, Self
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dynchat.embedded import free_port, wait_until
+from dynchat.launcher import start_backing_services
+from dynchat.supervisor import Child, Supervisor
+
+if TYPE_CHECKING:
+    from dialogues.models import DialogueVersion
+    from dynchat.models import Site
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+VAR = ROOT / "var" / "bench-widget"
+ORIGIN = "https://bench.example"
+WORKERS = 2
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+class WidgetStack:
+    """PostgreSQL, Redis, Django in this process (for seeding and checks), gunicorn once asked."""
+
+    def __init__(self) -> None:
+        self.logs = VAR / "logs"
+        self.env: dict[str, str] = {}
+        self.log_file: IO[str] | None = None
+        self.supervisor: Supervisor | None = None
+        self.web: Child | None = None
+        self.base_url = ""
+        self.keep_logs = False  # a benchmark sets it when something deserves a look
+
+    def __enter__(self) -> Self:
+        shutil.rmtree(VAR, ignore_errors=True)
+        self.logs.mkdir(parents=True)
+        self.log_file = (self.logs / "bench.log").open("a")
+        self.supervisor = Supervisor(out=self.log_file, colour=False).__enter__()
+        try:
+            self._start()
+        except BaseException as error:
+            self.__exit__(type(error), error, error.__traceback__)
+            raise
+        return self
+
+    def _start(self) -> None:
+        assert self.supervisor is not None
+        started = time.monotonic()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKETO_", "SECRET_KEY"))}
+        for name in ("DATABASE_URL", "REDIS_URL", "RATELIMITS", "ALLOWED_HOSTS", "SITE_URL"):
+            env.pop(name, None)  # always our own servers, production's defaults
+        start_backing_services(self.supervisor, VAR, env, durable=False)
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        env.update(
+            DJANGO_SETTINGS_MODULE="bench.bench_settings",
+            DYNCHAT_VAR_DIR=str(VAR),
+            DEBUG="false",
+            SECRET_KEY="bench-only-" + secrets.token_urlsafe(32),
+            RATELIMIT_ENABLED="false",
+            SITE_URL=self.base_url,
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            PYTHONUNBUFFERED="1",
+            BIND="127.0.0.1",
+            PORT=str(port),
+            WEB_CONCURRENCY=str(WORKERS),
+        )
+        self.env = env
+        os.environ.update(env)
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+        (VAR / "static").mkdir()  # WhiteNoise's STATIC_ROOT; these endpoints serve no files
+        say(f"set up in {time.monotonic() - started:.0f} s: PostgreSQL, Redis, migrated")
+
+    def serve(self) -> None:
+        """Start gunicorn as production runs it, once the data is seeded; wait until it answers."""
+        assert self.supervisor is not None
+        from django.db import connections
+
+        connections.close_all()  # the benchmark's own session must not hold locks meanwhile
+        self.web = self.supervisor.start(
+            "web",
+            [PYTHON, "-m", "gunicorn", "-c", "python:dynchat.gunicorn_config", "dynchat.wsgi"],
+            env=self.env, cwd=ROOT, log=self.logs / "web.log",
+        )  # fmt: skip
+
+        def answers() -> bool:
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/bench/trivial", timeout=2) as reply:
+                    return bool(reply.status == 200)
+            except OSError:
+                return False
+
+        wait_until(answers, timeout=60, what="gunicorn", alive=self.web.alive)
+        say(f"gunicorn on {self.base_url}: {WORKERS} workers (gthread), production configuration")
+
+    def restarts(self) -> int:
+        """Workers gunicorn recycled so far (``max_requests`` in production's configuration)."""
+        log = self.logs / "web.log"
+        return log.read_text(errors="replace").count("Autorestarting worker") if log.exists() else 0
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        swallowed = False
+        if self.supervisor is not None:
+            swallowed = self.supervisor.__exit__(kind, error, traceback)
+        if self.log_file is not None:
+            self.log_file.close()
+        if kind is None and not self.keep_logs:
+            shutil.rmtree(VAR, ignore_errors=True)
+        else:
+            for data in ("postgres", "redis"):
+                shutil.rmtree(VAR / data, ignore_errors=True)
+            say(f"logs kept in {self.logs.relative_to(ROOT)}")
+        if swallowed:
+            say("stopped: every process the benchmark started has exited")
+        return swallowed
+
+
+# Seeding
+
+
+def make_site(name: str = "bench.example") -> Site:
+    from dynchat.models import Site
+
+    return Site.objects.create(name=name, allowed_origins=[ORIGIN])
+
+
+def publish_dialogue(
+    site: Site, *, name: str, flow: dict[str, Any], targeting: dict[str, Any], priority: int = 1
+) -> DialogueVersion:
+    """A dialogue created and published through the services, as a marketer would."""
+    from dialogues import services
+
+    dialogue = services.create_dialogue(
+        site=site, name=name, priority=priority, flow=flow, targeting=targeting
+    )
+    try:
+        return services.publish(dialogue)
+    except services.PublishRefused as refused:
+        found = "; ".join(f"{p.card or 'targeting'}: {p.message}" for p in refused.problems)
+        raise SystemExit(f"“{name}” cannot be published: {found}") from None
+
+
+def targeting(
+    audience: list[dict[str, Any]] | None = None,
+    *,
+    exclude: list[str] | None = None,
+    trigger: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "include": [f"{ORIGIN}/*"],
+        "exclude": exclude or [],
+        "audience": audience or [],
+        "trigger": trigger or {"kind": "immediately", "amount": 0},
+    }
+
+
+# wrk
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    seconds: float
+    errors: int  # connect, read, write and timeouts
+    failed_status: int  # responses with status ≥ 400
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    restarts: int = 0  # workers recycled during the run
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def ok_share(self) -> float:
+        return 1 - self.failed_status / self.requests if self.requests else 0.0
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label:<22} {self.per_second:8.0f} req/s  p50 {self.p50_ms:6.1f} ms  "
+            f"p90 {self.p90_ms:6.1f} ms  p99 {self.p99_ms:6.1f} ms  max {self.max_ms:7.1f} ms  "
+            f"({self.requests:,} requests, {self.failed_status:,} status ≥ 400, "
+            f"{self.errors:,} socket errors, {self.restarts} worker restarts)"
+        )
+
+
+# Each thread formats every request once, then rotates through them from its own offset;
+# done() reports the totals as JSON.
+LUA = """
+local requests = {%(requests)s}
+local headers = {%(headers)s}
+local formatted = {}
+local next_index = 1
+local threads = 0
+setup = function(thread)
+  thread:set("offset", threads * 7919)
+  threads = threads + 1
+end
+init = function(args)
+  for i, path in ipairs(requests) do
+    formatted[i] = wrk.format("GET", path, headers)
+  end
+  next_index = 1 + (offset or 0) %% #formatted
+end
+request = function()
+  local r = formatted[next_index]
+  next_index = next_index %% #formatted + 1
+  return r
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK-RESULT {"requests": %%d, "duration_us": %%d, "connect": %%d, "read": %%d, '
+    .. '"write": %%d, "timeout": %%d, "status": %%d, "p50": %%.0f, "p90": %%.0f, '
+    .. '"p99": %%.0f, "max": %%.0f}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, e.status,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+
+def ensure_wrk() -> str:
+    """The wrk binary; installs the Debian package when running as root, else says how."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("wrk is missing: apt-get install -y wrk")
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False)
+        found = shutil.which("wrk")
+        if not found:
+            subprocess.run(["apt-get", "update", "-q"], check=True)
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
+            found = shutil.which("wrk")
+    if not found:
+        sys.exit("This benchmark needs wrk: `sudo apt-get install wrk` (Debian/Ubuntu).")
+    return found
+
+
+def lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string of ASCII is a valid Lua string literal
+
+
+def run_wrk(
+    stack: WidgetStack,
+    paths: list[str],
+    *,
+    headers: dict[str, str],
+    seconds: int,
+    connections: int = 200,
+    threads: int = 2,
+    name: str = "load",
+) -> WrkResult:
+    """wrk against the stack's server, rotating through ``paths``."""
+    script = stack.logs / f"{name}.lua"
+    script.write_text(
+        LUA
+        % {
+            "requests": ", ".join(lua_string(p) for p in paths),
+            "headers": ", ".join(
+                f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()
+            ),
+        }
+    )
+    command = [
+        ensure_wrk(), "-c", str(connections), "-d", f"{seconds}s", "-t", str(threads),
+        "--latency", "-s", str(script), stack.base_url,
+    ]  # fmt: skip
+    restarts = stack.restarts()
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    (stack.logs / f"{name}.wrk.txt").write_text(output)
+    marker = next(line for line in output.splitlines() if line.startswith("WRK-RESULT "))
+    found = json.loads(marker.removeprefix("WRK-RESULT "))
+    return WrkResult(
+        requests=int(found["requests"]),
+        seconds=found["duration_us"] / 1e6,
+        errors=sum(int(found[k]) for k in ("connect", "read", "write", "timeout")),
+        failed_status=int(found["status"]),
+        p50_ms=found["p50"] / 1000,
+        p90_ms=found["p90"] / 1000,
+        p99_ms=found["p99"] / 1000,
+        max_ms=found["max"] / 1000,
+        restarts=stack.restarts() - restarts,
+    )
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (``share`` 0.5 for the median) of unsorted values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, round(share * len(ordered) + 0.5))
+    return ordered[min(rank, len(ordered)) - 1]

@@ -1,0 +1,205 @@
+"""Running a published flow for one visitor: where they are and what their answer leads to (pure).
+
+``advance`` walks from a card through the cards that need nothing from the visitor (messages,
+goals, branches, captures of a field already known when the card says to skip them) to the first
+card awaiting input, or to the end. ``accept`` checks a visitor's answer to the card awaiting them
+and says where it leads; anything wrong raises ``Refused`` with the widget API's stable code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
+from dialogues.audience import condition_matches
+from dialogues.flow import Branch, Capture, End, Flow, Goal, Meeting, Message, Question, Rule
+from dialogues.tokens import find_tokens
+
+MAX_STEPS = 1000
+MAX_EMAIL = 254
+MAX_TEXT = 4000
+MAX_NAME = 200
+NAME_FIELDS = frozenset({"firstName", "lastName"})
+PHONE = re.compile(r"^\+?[0-9 ().-]{5,30}$")
+ALLOWED_CONTROLS = frozenset("\n\t")
+_email = EmailValidator()
+
+
+class Refused(Exception):
+    """An event the flow cannot take; ``code`` is the widget API's stable error code."""
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a walk stopped: the card awaiting the visitor (None once completed), goals passed."""
+
+    card: str | None
+    goals: tuple[tuple[str, str], ...] = ()  # (goal card id, goal name), in the order reached
+    completed: bool = False
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An answer the awaiting card takes: where it leads and the value to record and store."""
+
+    next: str | None
+    value: str
+    field: str | None = None
+    overwrite: bool = True
+
+
+def fact_key(field: str) -> str:
+    """The name facts and branch conditions use for a lead field a card writes."""
+    return f"lead.{field}"
+
+
+def _known(facts: Mapping[str, Any], field: str) -> bool:
+    value = facts.get(fact_key(field))
+    return value not in (None, "", [], ())
+
+
+def _rule_matches(rule: Rule, facts: Mapping[str, Any]) -> bool:
+    results = (
+        condition_matches(
+            {"attribute": c.attribute, "operator": c.operator, "value": c.value}, facts
+        )
+        for c in rule.conditions
+    )
+    return any(results) if rule.match == "any" else all(results)
+
+
+def _choose(branch: Branch, facts: Mapping[str, Any]) -> str | None:
+    for rule in branch.rules:
+        if _rule_matches(rule, facts):
+            return rule.next
+    return branch.otherwise
+
+
+def advance(flow: Flow, card_id: str | None, facts: Mapping[str, Any]) -> Step:
+    """Walk from ``card_id`` to the first card awaiting input, or to the end of the flow.
+
+    A missing card or next ends the conversation, as does a loop of cards that never ask anything
+    (after ``MAX_STEPS`` cards): a visitor is never stuck on a card they cannot answer.
+    """
+    goals: list[tuple[str, str]] = []
+    current = card_id
+    for _ in range(MAX_STEPS):
+        if current is None or current not in flow.cards:
+            break
+        card = flow.cards[current]
+        match card:
+            case Message(next=next_card):
+                current = next_card
+            case Goal(goal=name, next=next_card):
+                goals.append((current, name))
+                current = next_card
+            case Branch():
+                current = _choose(card, facts)
+            case Capture(skip_if_known=True, field=field, next=next_card) if _known(facts, field):
+                current = next_card
+            case Question() | Capture() | Meeting():
+                return Step(current, tuple(goals), completed=False)
+            case End():
+                break
+    return Step(None, tuple(goals), completed=True)
+
+
+def accept(flow: Flow, awaiting: str | None, event: Mapping[str, Any]) -> Accepted:
+    """Check an answer, capture or decline ``event`` for the card ``awaiting`` the visitor.
+
+    Raises ``Refused``: ``card_not_current`` when the event names another card,
+    ``invalid_answer`` for an answer id not on the question (or an event the card does not take),
+    ``invalid_value`` for a captured value the card's input refuses.
+    """
+    card_id = event.get("card")
+    if awaiting is None or card_id != awaiting or awaiting not in flow.cards:
+        raise Refused(
+            "card_not_current",
+            "This card is not the one awaiting the visitor.",
+            card=str(card_id)[:32],
+        )
+    card = flow.cards[awaiting]
+    kind = event.get("type")
+    if kind == "answer" and isinstance(card, Question):
+        for answer in card.answers:
+            if answer.id == event.get("answer"):
+                return Accepted(answer.next, answer.value or answer.label, card.field)
+        raise Refused("invalid_answer", "This question has no such answer.")
+    if kind == "capture" and isinstance(card, Capture):
+        value = clean_value(card, event.get("value"))
+        return Accepted(card.next, value, card.field, overwrite=card.overwrite)
+    if kind == "decline" and isinstance(card, Meeting):
+        return Accepted(card.next, "")
+    raise Refused("invalid_answer", f"A {card.type} card does not take a {kind} event.")
+
+
+def clean_value(card: Capture, raw: object) -> str:
+    """The captured value as stored, or ``Refused("invalid_value")`` saying what is wrong."""
+    if not isinstance(raw, str):
+        raise Refused("invalid_value", "The value must be text.")
+    if any(_forbidden(char) for char in raw):
+        raise Refused("invalid_value", "The value contains control characters.")
+    value = raw.strip()
+    if not value:
+        raise Refused("invalid_value", "Please enter a value.")
+    match card.input:
+        case "email":
+            if len(value) > MAX_EMAIL:
+                raise Refused("invalid_value", f"An e-mail address has at most {MAX_EMAIL} chars.")
+            try:
+                _email(value)
+            except ValidationError:
+                raise Refused("invalid_value", "Enter a valid e-mail address.") from None
+        case "phone":
+            if not PHONE.match(value):
+                raise Refused("invalid_value", "Enter a valid phone number.")
+        case "picklist":
+            if value not in card.options:
+                raise Refused("invalid_value", "Choose one of the options.")
+        case _:
+            limit = MAX_NAME if card.field in NAME_FIELDS else MAX_TEXT
+            if len(value) > limit:
+                raise Refused("invalid_value", f"At most {limit} characters, please.")
+    return value
+
+
+def _forbidden(char: str) -> bool:
+    """Control (Cc), surrogate (Cs) and unassigned-format noise, except newline and tab."""
+    if char in ALLOWED_CONTROLS:
+        return False
+    return unicodedata.category(char) in ("Cc", "Cs")
+
+
+def token_values(flow: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The values of the tokens the flow shows, and no other: the widget renders only these."""
+    values: dict[str, dict[str, Any]] = {"lead": {}, "company": {}}
+    for text in _strings(flow.get("cards", {})):
+        for token in find_tokens(text):
+            value = facts.get(f"{token.object}.{token.field}")
+            if value not in (None, "", []):
+                values[token.object][token.field] = value
+    return values
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if "{{" in value:
+            yield value
+    elif isinstance(value, dict):
+        for child in value.values():
+            yield from _strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _strings(child)

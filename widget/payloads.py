@@ -1,0 +1,183 @@
+"""The JSON bodies the widget posts: their JSON Schemas (also published in the OpenAPI document)
+and a strict parser. Unknown properties are refused everywhere (no mass assignment, ASVS 15.3.3).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any, Final
+
+from jsonschema import Draft202012Validator, ValidationError, validators
+
+MAX_DEPTH: Final = 10
+MAX_ID: Final = 2**53 - 1  # the largest integer JavaScript holds exactly
+VISITOR_ID: Final = r"^[A-Za-z0-9_-]{16,64}$"
+SITE_KEY: Final = r"^[A-Za-z0-9_-]{1,64}$"
+# An absolute http(s) URL without whitespace or control characters.
+URL: Final = {"type": "string", "maxLength": 2048, "pattern": r"^https?://[^\s\x00-\x1f\x7f]+$"}
+CARD: Final = {"type": "string", "minLength": 1, "maxLength": 32}
+SEQ: Final = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
+
+START_SCHEMA: Final[dict[str, Any]] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://dynchat.example/schemas/widget-start.json",
+    "title": "Start or resume a conversation",
+    "type": "object",
+    "properties": {
+        "site": {"type": "string", "pattern": SITE_KEY},
+        "visitor": {"type": "string", "pattern": VISITOR_ID},
+        "version": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "url": URL,
+        "mkto": {"type": "string", "maxLength": 500},
+    },
+    "required": ["site", "visitor", "version", "url"],
+    "additionalProperties": False,
+}
+
+
+def _event(kind: str, **properties: Any) -> dict[str, Any]:
+    required = ["seq", "type", *(name for name in properties if name != "hp")]
+    return {
+        "type": "object",
+        "properties": {"seq": SEQ, "type": {"const": kind}, **properties},
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+EVENT_SHAPES: Final = {
+    "opened": _event("opened"),
+    "closed": _event("closed"),
+    "answer": _event("answer", card=CARD, answer={"type": "string", "maxLength": 32}),
+    "capture": _event(
+        "capture",
+        card=CARD,
+        value={"type": "string", "maxLength": 4000},
+        hp={"type": "string", "maxLength": 200},
+    ),
+    "decline": _event("decline", card=CARD),
+}
+
+EVENTS_SCHEMA: Final[dict[str, Any]] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://dynchat.example/schemas/widget-events.json",
+    "title": "Events of a conversation",
+    "type": "object",
+    "properties": {
+        "events": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "items": {"$ref": "#/$defs/event"},
+        },
+        "url": URL,
+    },
+    "required": ["events"],
+    "additionalProperties": False,
+    "$defs": {
+        "event": {
+            "type": "object",
+            "properties": {"type": {"enum": list(EVENT_SHAPES)}},
+            "required": ["type"],
+            # One shape per type, chosen by "type" so errors name the right properties.
+            "allOf": [
+                {
+                    "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+                    "then": {"$ref": f"#/$defs/{kind}"},
+                }
+                for kind in EVENT_SHAPES
+            ],
+        },
+        **EVENT_SHAPES,
+    },
+}
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """``pattern`` as JSON Schema means it (ECMA-262): a final ``$`` does not allow a newline."""
+    if not validator.is_type(instance, "string"):
+        return
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    if not re.search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match the pattern")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+_start = _Validator(START_SCHEMA)
+_events = _Validator(EVENTS_SCHEMA)
+
+
+class InvalidJson(ValueError):
+    """A body that is not JSON we read: undecodable, not UTF-8, or nested too deep."""
+
+    code = "invalid_json"
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON value in ``body``; raises InvalidJson when it is not UTF-8 JSON of depth ≤ 10."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidJson("The body is not valid UTF-8.") from None
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise InvalidJson(f"JSON may nest at most {MAX_DEPTH} levels.") from None
+    except ValueError:
+        raise InvalidJson("The body is not valid JSON.") from None
+    if _depth(value, MAX_DEPTH + 1) > MAX_DEPTH:
+        raise InvalidJson(f"JSON may nest at most {MAX_DEPTH} levels.")
+    if any(_has_surrogate(text) for text in _strings(value)):
+        raise InvalidJson("The body holds an unpaired surrogate, which is not text.")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deep arrays and objects nest in ``value`` (a scalar is 0), counting up to ``limit``."""
+    if limit <= 0 or not isinstance(value, dict | list):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield key
+            yield from _strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _strings(child)
+
+
+def _has_surrogate(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
+
+
+def problems(validator: Any, value: Any) -> dict[str, list[dict[str, str]]]:
+    """Schema errors by where they are (``events.0.card``; ``""`` for the body itself)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for error in validator.iter_errors(value):
+        where = ".".join(str(part) for part in error.absolute_path)
+        message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+        found.setdefault(where, []).append({"message": message, "code": str(error.validator)})
+    return found
+
+
+def start_problems(value: Any) -> dict[str, list[dict[str, str]]]:
+    return problems(_start, value)
+
+
+def events_problems(value: Any) -> dict[str, list[dict[str, str]]]:
+    return problems(_events, value)
