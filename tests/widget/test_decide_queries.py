@@ -109,7 +109,7 @@ def test_a_visitor_with_conversations_costs_a_bounded_number_of_queries(
     visitor = Visitor.objects.create(site=site, key="busy-visitor-0000000001")
     for dialogue in site.dialogues.all():
         Conversation.objects.create(
-            visitor=visitor, dialogue=dialogue, version=dialogue.live_version, state="completed"
+            visitor=visitor, dialogue=dialogue, version=dialogue.versions.get(), state="completed"
         )
     view(client, site)
     with django_assert_num_queries(2):  # the visitor; their conversations
