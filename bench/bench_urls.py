@@ -12,6 +12,12 @@ from django.urls import include, path
 from dynchat.access import public
 from dynchat.http import json_response
 
+# Django looks for the error views in the root URLconf only (this module): the product's.
+from dynchat.urls import handler400 as handler400
+from dynchat.urls import handler403 as handler403
+from dynchat.urls import handler404 as handler404
+from dynchat.urls import handler500 as handler500
+
 
 @public
 def trivial(request: HttpRequest) -> JsonResponse:
@@ -22,8 +28,3 @@ urlpatterns = [
     path("bench/trivial", trivial, name="bench-trivial"),
     path("", include("dynchat.urls")),
 ]
-
-handler400 = "dynchat.views.errors.bad_request"
-handler403 = "dynchat.views.errors.permission_denied"
-handler404 = "dynchat.views.errors.page_not_found"
-handler500 = "dynchat.views.errors.server_error"

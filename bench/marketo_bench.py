@@ -5,8 +5,8 @@ does (data under var/bench/<name>/, not durable), a fresh ``bench`` database, th
 as its own process, and one Celery worker (prefork, two pool processes) — and this process plays
 the Marketo page and beat: it starts runs through ``sync.services`` and calls
 ``services.resume_runs()`` every few seconds while it waits. Everything it started stops when the
-``with`` block ends, on Ctrl-C and on failure too, and the gigabytes it wrote go with them (the
-database, the export files); the logs stay in var/bench/<name>/logs/.
+``with`` block ends, on Ctrl-C and on failure too (bench/stack.py), and the gigabytes it wrote go
+with them (the database, the export files); the logs stay in var/bench/<name>/logs/.
 
 While a run goes on, two samplers watch it: the processes (peak RSS of the worker's main and pool
 processes, CPU seconds per component) and PostgreSQL (what the worker's session is doing, sampled
@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import shutil
 import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -49,33 +47,26 @@ from marketo_common import (
     SandboxApi,
     drop_database,
     fresh_database,
-    say,
 )  # fmt: skip
 from marketo_samplers import JobTrace, ProcessSampler, QuerySampler, Trace
+from stack import BenchStack, say
 
 from dynchat.embedded import free_port, wait_until
-from dynchat.launcher import start_backing_services
-from dynchat.supervisor import Child, Supervisor
+from dynchat.supervisor import Supervisor
 
 if TYPE_CHECKING:
     from sync.models import SyncRun
 
 
-class SyncStack:
+class SyncStack(BenchStack):
     """PostgreSQL, Redis, the sandbox, a Celery worker, and Django in this process."""
 
     def __init__(self, name: str, data: DataSet, *, worker_concurrency: int = 2) -> None:
+        super().__init__(ROOT / "var" / "bench" / name)
         self.name, self.data = name, data
-        self.var = ROOT / "var" / "bench" / name
-        self.logs = self.var / "logs"
         self.exports = self.var / "sandbox-exports"  # the sandbox writes its export files here
         self.downloads = self.var / "downloads"  # the sync downloads them here
         self.worker_concurrency = worker_concurrency
-        self.env: dict[str, str] = {}
-        self.log_file: IO[str] | None = None
-        self.supervisor: Supervisor | None = None
-        self.worker: Child | None = None
-        self.sandbox: Child | None = None
         self.api: SandboxApi | None = None
         self.processes: ProcessSampler | None = None
         self.queries: QuerySampler | None = None
@@ -86,25 +77,14 @@ class SyncStack:
         for directory in (self.logs, self.exports, self.downloads):
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True)
-        self.log_file = (self.logs / "bench.log").open("a")
-        self.supervisor = Supervisor(out=self.log_file, colour=False).__enter__()
-        try:
-            self._start()
-        except BaseException as error:
-            self.__exit__(type(error), error, error.__traceback__)
-            raise
-        return self
+        return super().__enter__()
 
-    def _start(self) -> None:
-        assert self.supervisor is not None
+    def start(self, supervisor: Supervisor) -> None:
         started = time.monotonic()
-        env = dict(os.environ)
-        for name in ("DATABASE_URL", "REDIS_URL"):  # always our own servers
-            env.pop(name, None)
-        start_backing_services(self.supervisor, self.var, env, durable=False)
+        env = self.backing_services(supervisor)
         env["DATABASE_URL"] = fresh_database(env["DATABASE_URL"], DATABASE)
         port = free_port()
-        self.sandbox = self.supervisor.start(
+        sandbox = supervisor.start(
             "marketo",
             [PYTHON, "-m", "sync.sandbox", "--port", str(port), *self.data.sandbox_args(),
              "--status-interval", "1", "--export-dir", str(self.exports),
@@ -117,29 +97,21 @@ class SyncStack:
             lambda: "Marketo sandbox on" in sandbox_log.read_text(errors="replace"),
             timeout=60,
             what="the Marketo sandbox",
-            alive=self.sandbox.alive,
+            alive=sandbox.alive,
         )
         base_url = f"http://127.0.0.1:{port}"
         self.api = SandboxApi(base_url)
         env.update(
             DJANGO_SETTINGS_MODULE="dynchat.settings",
-            DYNCHAT_VAR_DIR=str(self.var),
             SECRET_KEY=env.get("SECRET_KEY") or "bench-only-" + "k" * 40,
-            PYTHONUNBUFFERED="1",
             MARKETO_BASE_URL=base_url,
             MARKETO_CLIENT_ID=CLIENT_ID,
             MARKETO_CLIENT_SECRET=CLIENT_SECRET,
             MARKETO_BULK_POLL_SECONDS="1",
             MARKETO_EXPORT_DIR=str(self.downloads),
         )
-        self.env = env
-        os.environ.update(env)
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
-        self.worker = self.supervisor.start(
+        self.setup_django(env)
+        worker = supervisor.start(
             "worker",
             [PYTHON, "-m", "celery", "-A", "dynchat", "worker", "--pool=prefork",
              "--concurrency", str(self.worker_concurrency), "--hostname", f"{self.name}@%h",
@@ -152,11 +124,11 @@ class SyncStack:
             lambda: " ready." in worker_log.read_text(errors="replace"),
             timeout=60,
             what="the Celery worker",
-            alive=self.worker.alive,
+            alive=worker.alive,
         )
-        postgres = next(child for child in self.supervisor.children if child.name == "postgres")
+        postgres = next(child for child in supervisor.children if child.name == "postgres")
         self.processes = ProcessSampler(
-            {"worker": self.worker.pid, "sandbox": self.sandbox.pid, "postgres": postgres.pid}
+            {"worker": worker.pid, "sandbox": sandbox.pid, "postgres": postgres.pid}
         )
         self.processes.start()
         from django.db import connection
@@ -172,30 +144,15 @@ class SyncStack:
             f"logs in {self.logs.relative_to(ROOT)}"
         )
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> bool:
+    def stopping(self) -> None:
         self.stop_sampling()
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
         if url := self.env.get("DATABASE_URL"):  # gigabytes no one needs once it is measured
             with contextlib.suppress(psycopg.Error):
                 drop_database(url, DATABASE)
-        swallowed = False
-        if self.supervisor is not None:
-            swallowed = self.supervisor.__exit__(kind, error, traceback)
+
+    def stopped(self, *, failed: bool) -> None:
         shutil.rmtree(self.exports, ignore_errors=True)
         shutil.rmtree(self.downloads, ignore_errors=True)
-        if self.log_file is not None:
-            self.log_file.close()
-        if swallowed:
-            say("stopped: every process the benchmark started has exited")
-        return swallowed
 
     def stop_sampling(self) -> None:
         """End the samplers (their figures stay), before the benchmark does work of its own."""

@@ -64,10 +64,6 @@ class DataSet:
         )
 
 
-def say(line: str = "") -> None:
-    print(line, flush=True)
-
-
 def figure(seconds: float) -> str:
     """Seconds for the closing line: whole ones, a tenth below ten."""
     return f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}"

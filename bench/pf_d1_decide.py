@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from stack import say
 from widget_bench import (
     ORIGIN,
     WidgetStack,
@@ -28,9 +29,8 @@ from widget_bench import (
     make_site,
     publish_dialogue,
     run_wrk,
-    say,
     targeting,
-)  # fmt: skip
+)
 
 if TYPE_CHECKING:
     from dialogues.models import DialogueVersion

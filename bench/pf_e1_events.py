@@ -15,27 +15,22 @@ Target: ≥ 1,000 events/s sustained, none lost.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from widget_bench import (
-    ORIGIN,
-    WidgetStack,
-    make_site,
-    percentile,
-    publish_dialogue,
-    say,
-    targeting,
-)
+from stack import say
+from widget_bench import ORIGIN, WidgetStack, make_site, percentile, publish_dialogue, targeting
 
 if TYPE_CHECKING:
     from dialogues.models import DialogueVersion
@@ -58,7 +53,7 @@ FLOW: dict[str, Any] = {
 class Tally:
     """What one client saw; merged once the clients stop."""
 
-    batches: int = 0
+    requests: int = 0  # answered with the status wanted (batches of events, or trivial GETs)
     events_202: int = 0  # events in batches answered 202
     accepted: int = 0  # the server's own count in those answers
     latencies: list[float] = field(default_factory=list)
@@ -67,13 +62,38 @@ class Tally:
     conversations: list[int] = field(default_factory=list)
     restarts: int = 0  # gunicorn workers recycled during the run
 
+    def timed(
+        self, label: str, client: Client, method: str, path: str, wanted: int, **sent: Any
+    ) -> bytes | None:
+        """One request, counted: its body when answered with ``wanted``, else None."""
+        began = time.monotonic()
+        try:
+            status, body = client.call(method, path, **sent)
+        except OSError as error:
+            self.errors[type(error).__name__] += 1
+            return None
+        now = time.monotonic()
+        if status != wanted:
+            self.errors[f"{label} {status} {body[:120]!r}"] += 1
+            return None
+        self.requests += 1
+        self.latencies.append(now - began)
+        self.finished_at.append(now)
+        return body
+
+    def figures(self) -> str:
+        return (
+            f"p50 {1000 * percentile(self.latencies, 0.5):6.1f} ms  "
+            f"p99 {1000 * percentile(self.latencies, 0.99):6.1f} ms  "
+            f"errors {sum(self.errors.values())}  restarts {self.restarts}"
+        )
+
 
 class Client:
-    """One widget: a keep-alive connection, reopened when the server closes it."""
+    """One widget: a keep-alive connection to the stack's server, reopened when it closes it."""
 
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.connection = http.client.HTTPConnection(host, port, timeout=30)
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def call(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -82,25 +102,32 @@ class Client:
         sent = {"Origin": ORIGIN, "Accept": "application/json", **(headers or {})}
         if payload is not None:
             sent["Content-Type"] = "application/json"
-        for attempt in (1, 2):
-            try:
-                self.connection.request(method, path, body=payload, headers=sent)
-                response = self.connection.getresponse()
-                return response.status, response.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                # A keep-alive connection the server closed; seq makes a repeated batch harmless.
-                self.connection.close()
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self.exchange(method, path, payload, sent)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            # A keep-alive connection the server closed; seq makes a repeated batch harmless.
+            return self.exchange(method, path, payload, sent)
+
+    def exchange(
+        self, method: str, path: str, payload: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        try:
+            self.connection.request(method, path, body=payload, headers=headers)
+            response = self.connection.getresponse()
+            return response.status, response.read()
+        except OSError:
+            self.connection.close()  # else it stays mid-request; the next request opens a new one
+            raise
 
     def close(self) -> None:
         self.connection.close()
 
 
+Work = Callable[[Client, int, float, Tally], None]  # client, its number, deadline, its tally
+
+
 def answer_forever(
-    client: Client, site_key: str, version: int, n: int, deadline: float, tally: Tally
+    site_key: str, version: int, client: Client, n: int, deadline: float, tally: Tally
 ) -> None:
     status, body = client.call(
         "POST", "/api/widget/v1/conversations",
@@ -121,59 +148,33 @@ def answer_forever(
             {"seq": seq + i, "type": "answer", "card": "ask", "answer": "again"}
             for i in range(1, BATCH + 1)
         ]
-        began = time.monotonic()
-        try:
-            status, body = client.call("POST", path, {"events": events}, auth)
-        except OSError as error:
-            tally.errors[type(error).__name__] += 1
-            continue
-        now = time.monotonic()
-        if status == 202:
-            tally.batches += 1
+        answer = tally.timed(
+            "events", client, "POST", path, 202, body={"events": events}, headers=auth
+        )
+        if answer is not None:
             tally.events_202 += BATCH
-            tally.accepted += int(json.loads(body)["accepted"])
-            tally.latencies.append(now - began)
-            tally.finished_at.append(now)
+            tally.accepted += int(json.loads(answer)["accepted"])
             seq += BATCH
-        else:
-            tally.errors[f"events {status} {body[:120]!r}"] += 1
 
 
-def trivial_forever(client: Client, deadline: float, tally: Tally) -> None:
+def trivial_forever(client: Client, n: int, deadline: float, tally: Tally) -> None:
     while time.monotonic() < deadline:
-        began = time.monotonic()
-        try:
-            status, _ = client.call("GET", "/bench/trivial")
-        except OSError as error:
-            tally.errors[type(error).__name__] += 1
-            continue
-        now = time.monotonic()
-        if status == 200:
-            tally.batches += 1
-            tally.latencies.append(now - began)
-            tally.finished_at.append(now)
-        else:
-            tally.errors[f"trivial {status}"] += 1
+        tally.timed("trivial", client, "GET", "/bench/trivial", 200)
 
 
 def run_clients(
-    stack: WidgetStack, clients: int, seconds: float, work: str, **kwargs: Any
+    stack: WidgetStack, clients: int, seconds: float, work: Work
 ) -> tuple[Tally, float]:
     """Start ``clients`` threads doing ``work`` until ``seconds`` pass; their merged tally."""
-    host, port = stack.base_url.removeprefix("http://").split(":")
     tallies = [Tally() for _ in range(clients)]
-    connections = [Client(host, int(port)) for _ in range(clients)]
+    connections = [Client(stack.port) for _ in range(clients)]
     restarts = stack.restarts()
     began = time.monotonic()
     deadline = began + seconds
-    threads = []
-    for n, (client, tally) in enumerate(zip(connections, tallies, strict=True)):
-        if work == "events":
-            args: tuple[Any, ...] = (client, kwargs["site_key"], kwargs["version"], n, deadline)
-            target: Any = answer_forever
-        else:
-            args, target = (client, deadline), trivial_forever
-        threads.append(threading.Thread(target=target, args=(*args, tally), daemon=True))
+    threads = [
+        threading.Thread(target=work, args=(client, n, deadline, tally), daemon=True)
+        for n, (client, tally) in enumerate(zip(connections, tallies, strict=True))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -183,7 +184,7 @@ def run_clients(
         client.close()
     merged = Tally(restarts=stack.restarts() - restarts)
     for tally in tallies:
-        merged.batches += tally.batches
+        merged.requests += tally.requests
         merged.events_202 += tally.events_202
         merged.accepted += tally.accepted
         merged.latencies += tally.latencies
@@ -217,32 +218,27 @@ def main() -> None:
         site_key, version = seed()
         stack.serve()
         say(f"{options.clients} clients, batches of {BATCH} answers, {seconds} s")
-        baseline, base_elapsed = run_clients(stack, options.clients, min(seconds, 20), "trivial")
-        tally, elapsed = run_clients(
-            stack, options.clients, seconds, "events", site_key=site_key, version=version.pk
+        baseline, base_elapsed = run_clients(
+            stack, options.clients, min(seconds, 20), trivial_forever
         )
+        answers = functools.partial(answer_forever, site_key, version.pk)
+        tally, elapsed = run_clients(stack, options.clients, seconds, answers)
         stored = stored_answers(tally.conversations)
+        report(baseline, base_elapsed, tally, elapsed, stored, options.clients)
         stack.keep_logs = bool(tally.errors or baseline.errors)
-    report(baseline, base_elapsed, tally, elapsed, stored, options.clients)
 
 
 def report(
     baseline: Tally, base_elapsed: float, tally: Tally, elapsed: float, stored: int, clients: int
 ) -> None:
-    ceiling = baseline.batches / base_elapsed
+    ceiling = baseline.requests / base_elapsed
     say(
-        f"trivial GET (baseline)  {ceiling:7.0f} req/s  "
-        f"p50 {1000 * percentile(baseline.latencies, 0.5):6.1f} ms  "
-        f"p99 {1000 * percentile(baseline.latencies, 0.99):6.1f} ms  "
-        f"errors {sum(baseline.errors.values())}  restarts {baseline.restarts}  "
+        f"trivial GET (baseline)  {ceiling:7.0f} req/s  {baseline.figures()}  "
         f"(the ceiling: {BATCH * ceiling:,.0f} events/s if a batch cost what the trivial view does)"
     )
     rate = tally.events_202 / elapsed
     say(
-        f"answer batches          {tally.batches / elapsed:7.0f} batches/s  "
-        f"p50 {1000 * percentile(tally.latencies, 0.5):6.1f} ms  "
-        f"p99 {1000 * percentile(tally.latencies, 0.99):6.1f} ms  "
-        f"errors {sum(tally.errors.values())}  restarts {tally.restarts}  "
+        f"answer batches          {tally.requests / elapsed:7.0f} batches/s  {tally.figures()}  "
         f"({len(tally.conversations)} of {clients} conversations started)"
     )
     for error, count in tally.errors.most_common(5):

@@ -30,8 +30,9 @@ from marketo_checks import (
     id_ranges,
     random_ids,
 )
-from marketo_common import MB, SPOT_CHECK, DataSet, call_summary, figure, say
+from marketo_common import MB, SPOT_CHECK, DataSet, call_summary, figure
 from marketo_samplers import where_the_time_went
+from stack import say
 
 TARGET_SECONDS = 600
 TARGET_RSS_MB = 300

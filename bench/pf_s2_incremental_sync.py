@@ -30,9 +30,9 @@ from marketo_common import (
     call_summary,
     figure,
     rate_floor,
-    say,
 )
 from marketo_samplers import where_the_time_went
+from stack import say
 
 TARGET_SECONDS = 30
 FULL = DataSet(leads=100_000, companies=10_000, activities=200_000)

@@ -6,7 +6,8 @@ process, then starts gunicorn on 127.0.0.1 with production's configuration
 (``dynchat/gunicorn_config.py``: two gthread workers) — DEBUG off, a throwaway SECRET_KEY, rate
 limits off (the benchmark is one client address) and the URLconf of bench/bench_urls.py, which
 adds ``/bench/trivial`` to the product's. Everything stops when the ``with`` block ends, on Ctrl-C
-and on failure too, and var/bench-widget/ goes with it (its logs stay when something failed).
+and on failure too (bench/stack.py), and var/bench-widget/ goes with it (its logs stay when
+something failed).
 
 Django is set up only once the servers run, so modules that need it are imported inside functions.
 """
@@ -23,84 +24,60 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from stack import BenchStack, say
+
 from dynchat.embedded import free_port, wait_until
-from dynchat.launcher import start_backing_services
-from dynchat.supervisor import Child, Supervisor
+from dynchat.launcher import PYTHON, ROOT
+from dynchat.supervisor import Supervisor
 
 if TYPE_CHECKING:
     from dialogues.models import DialogueVersion
     from dynchat.models import Site
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 VAR = ROOT / "var" / "bench-widget"
 ORIGIN = "https://bench.example"
 WORKERS = 2
 
 
-def say(line: str = "") -> None:
-    print(line, flush=True)
-
-
-class WidgetStack:
+class WidgetStack(BenchStack):
     """PostgreSQL, Redis, Django in this process (for seeding and checks), gunicorn once asked."""
 
     def __init__(self) -> None:
-        self.logs = VAR / "logs"
-        self.env: dict[str, str] = {}
-        self.log_file: IO[str] | None = None
-        self.supervisor: Supervisor | None = None
-        self.web: Child | None = None
-        self.base_url = ""
+        super().__init__(VAR)
+        self.port = 0  # gunicorn's, chosen once PostgreSQL and Redis have theirs
         self.keep_logs = False  # a benchmark sets it when something deserves a look
 
-    def __enter__(self) -> Self:
-        shutil.rmtree(VAR, ignore_errors=True)
-        self.logs.mkdir(parents=True)
-        self.log_file = (self.logs / "bench.log").open("a")
-        self.supervisor = Supervisor(out=self.log_file, colour=False).__enter__()
-        try:
-            self._start()
-        except BaseException as error:
-            self.__exit__(type(error), error, error.__traceback__)
-            raise
-        return self
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
-    def _start(self) -> None:
-        assert self.supervisor is not None
+    def __enter__(self) -> Self:
+        shutil.rmtree(self.var, ignore_errors=True)
+        return super().__enter__()
+
+    def start(self, supervisor: Supervisor) -> None:
         started = time.monotonic()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MARKETO_", "SECRET_KEY"))}
-        for name in ("DATABASE_URL", "REDIS_URL", "RATELIMITS", "ALLOWED_HOSTS", "SITE_URL"):
-            env.pop(name, None)  # always our own servers, production's defaults
-        start_backing_services(self.supervisor, VAR, env, durable=False)
-        port = free_port()
-        self.base_url = f"http://127.0.0.1:{port}"
+        # Always production's defaults, whatever this shell's environment says.
+        drop = ("MARKETO_", "SECRET_KEY", "RATELIMITS", "ALLOWED_HOSTS", "SITE_URL")
+        env = self.backing_services(supervisor, drop=drop)
+        self.port = free_port()
         env.update(
             DJANGO_SETTINGS_MODULE="bench.bench_settings",
-            DYNCHAT_VAR_DIR=str(VAR),
             DEBUG="false",
             SECRET_KEY="bench-only-" + secrets.token_urlsafe(32),
             RATELIMIT_ENABLED="false",
             SITE_URL=self.base_url,
             ALLOWED_HOSTS="127.0.0.1,localhost",
-            PYTHONUNBUFFERED="1",
             BIND="127.0.0.1",
-            PORT=str(port),
+            PORT=str(self.port),
             WEB_CONCURRENCY=str(WORKERS),
         )
-        self.env = env
-        os.environ.update(env)
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
-        (VAR / "static").mkdir()  # WhiteNoise's STATIC_ROOT; these endpoints serve no files
+        self.setup_django(env)
+        (self.var / "static").mkdir()  # WhiteNoise's STATIC_ROOT; these endpoints serve no files
         say(f"set up in {time.monotonic() - started:.0f} s: PostgreSQL, Redis, migrated")
 
     def serve(self) -> None:
@@ -109,20 +86,20 @@ class WidgetStack:
         from django.db import connections
 
         connections.close_all()  # the benchmark's own session must not hold locks meanwhile
-        self.web = self.supervisor.start(
+        web = self.supervisor.start(
             "web",
             [PYTHON, "-m", "gunicorn", "-c", "python:dynchat.gunicorn_config", "dynchat.wsgi"],
             env=self.env, cwd=ROOT, log=self.logs / "web.log",
         )  # fmt: skip
 
-        def answers() -> bool:
+        def answers() -> bool:  # not only listening: a worker has booted Django and served
             try:
                 with urllib.request.urlopen(f"{self.base_url}/bench/trivial", timeout=2) as reply:
                     return bool(reply.status == 200)
             except OSError:
                 return False
 
-        wait_until(answers, timeout=60, what="gunicorn", alive=self.web.alive)
+        wait_until(answers, timeout=60, what="gunicorn", alive=web.alive)
         say(f"gunicorn on {self.base_url}: {WORKERS} workers (gthread), production configuration")
 
     def restarts(self) -> int:
@@ -130,30 +107,13 @@ class WidgetStack:
         log = self.logs / "web.log"
         return log.read_text(errors="replace").count("Autorestarting worker") if log.exists() else 0
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> bool:
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        swallowed = False
-        if self.supervisor is not None:
-            swallowed = self.supervisor.__exit__(kind, error, traceback)
-        if self.log_file is not None:
-            self.log_file.close()
-        if kind is None and not self.keep_logs:
-            shutil.rmtree(VAR, ignore_errors=True)
-        else:
-            for data in ("postgres", "redis"):
-                shutil.rmtree(VAR / data, ignore_errors=True)
-            say(f"logs kept in {self.logs.relative_to(ROOT)}")
-        if swallowed:
-            say("stopped: every process the benchmark started has exited")
-        return swallowed
+    def stopped(self, *, failed: bool) -> None:
+        if not failed and not self.keep_logs:
+            shutil.rmtree(self.var, ignore_errors=True)
+            return
+        for data in ("postgres", "redis"):
+            shutil.rmtree(self.var / data, ignore_errors=True)
+        say(f"logs kept in {self.logs.relative_to(ROOT)}")
 
 
 # Seeding

@@ -45,10 +45,12 @@ _NUMERIC: Final = frozenset({"greater_than", "less_than"})
 
 def audience_matches(audience: Sequence[Mapping[str, Any]], facts: Mapping[str, Any]) -> bool:
     """Whether a visitor with these facts is in the audience (empty audience: everyone)."""
-    return all(_group_matches(group, facts) for group in audience)
+    return all(group_matches(group, facts) for group in audience)
 
 
-def _group_matches(group: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
+def group_matches(group: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
+    """Whether a group (``{"match": "all" | "any", "conditions": [...]}``) holds; branch rules
+    have the same shape and use it too."""
     conditions = group.get("conditions") or ()
     if not conditions:
         return True  # a group without conditions constrains nothing
@@ -181,7 +183,7 @@ def explain(audience: Sequence[Mapping[str, Any]], facts: Mapping[str, Any]) -> 
     """Why a visitor with these facts is not in the audience, one line per failure; [] if it is."""
     lines: list[str] = []
     for number, group in enumerate(audience, start=1):
-        if _group_matches(group, facts):
+        if group_matches(group, facts):
             continue
         failed = [c for c in group.get("conditions") or () if not condition_matches(c, facts)]
         if group.get("match") == "any":
@@ -190,12 +192,19 @@ def explain(audience: Sequence[Mapping[str, Any]], facts: Mapping[str, Any]) -> 
     return lines
 
 
+def describe(condition: Mapping[str, Any]) -> str:
+    """A condition in words: ``lead.title contains "CEO"``, ``lead.email is empty``."""
+    operator = str(condition.get("operator"))
+    text = f"{condition.get('attribute')} {OPERATOR_LABELS.get(operator, operator)}"
+    if operator not in VALUELESS_OPERATORS:
+        text += f' "{condition.get("value") or ""}"'
+    return text
+
+
 def _failure(condition: Mapping[str, Any], facts: Mapping[str, Any]) -> str:
     attribute = str(condition.get("attribute"))
     operator = str(condition.get("operator"))
-    wanted = f"{attribute} {OPERATOR_LABELS.get(operator, operator)}"
-    if operator not in VALUELESS_OPERATORS:
-        wanted += f' "{condition.get("value", "")}"'
+    wanted = describe(condition)
     elements = _elements(facts.get(attribute))
     if not elements:
         actual = "the visitor has no value"

@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from dialogues import guard, identity, visitors
 from dialogues.flow import Capture, Flow, parse_valid
-from dialogues.identity import facts_of, lead_of_cookie
 from dialogues.models import (
     Conversation,
     ConversationEvent,
@@ -32,6 +31,7 @@ from dialogues.models import (
     Visitor,
 )
 from dialogues.runtime import Refused, Step, accept, advance, fact_key
+from dialogues.visitors import facts_of, lead_of_cookie
 from dynchat.ratelimit import retry_after
 from sync.outbox import ChatActivity, queue_chat_activity, queue_lead_push
 
@@ -93,10 +93,12 @@ def start_conversation(
         conversation = Conversation.objects.create(
             visitor=visitor, dialogue=dialogue, version=version, page_url=url, started_at=now
         )
-        _record(conversation, EventKind.TRIGGERED, url=url, now=now)
+    events = [] if existing else [_event(conversation, EventKind.TRIGGERED, url=url, now=now)]
     flow = parse_valid(version.flow)
     step = advance(flow, flow.start, facts_of(visitor))
-    _arrive(conversation, step, url=url, now=now)
+    reached = set(_goal_names(conversation)) if existing and step.goals else set()
+    events += _arrive(conversation, step, url=url, now=now, reached=reached)
+    ConversationEvent.objects.bulk_create(events)
     conversation.save()
     visitors.forget(visitor)
     return conversation, existing is None
@@ -123,32 +125,35 @@ def _visitor(site_id: int, key: str, token: str) -> Visitor:
     return visitor
 
 
-def _record(
+def _event(
     conversation: Conversation, kind: EventKind, *, url: str, now: datetime, card: str = "",
     value: str = "",
-) -> None:  # fmt: skip
-    ConversationEvent.objects.create(
+) -> ConversationEvent:  # fmt: skip
+    return ConversationEvent(
         conversation=conversation, kind=kind, card=card, value=value, page_url=url, occurred_at=now
     )
 
 
-def _arrive(conversation: Conversation, step: Step, *, url: str, now: datetime) -> list[str]:
-    """Record where a walk ended: goals passed (once each), the card awaiting, or completion."""
-    reached = set(_goal_names(conversation)) if step.goals else set()
-    new_goals = []
+def _arrive(
+    conversation: Conversation, step: Step, *, url: str, now: datetime, reached: set[str]
+) -> list[ConversationEvent]:
+    """The events of where a walk ended: goals not ``reached`` before (added to it), and the
+    completion; the conversation now waits at the step's card, or is completed."""
+    events = []
     for card, name in step.goals:
         if name not in reached:
             reached.add(name)
-            new_goals.append(name)
-            _record(conversation, EventKind.GOAL, url=url, now=now, card=card, value=name)
+            events.append(
+                _event(conversation, EventKind.GOAL, url=url, now=now, card=card, value=name)
+            )
     if step.completed:
         conversation.state = ConversationState.COMPLETED
         conversation.card = ""
         conversation.completed_at = now
-        _record(conversation, EventKind.COMPLETED, url=url, now=now)
+        events.append(_event(conversation, EventKind.COMPLETED, url=url, now=now))
     else:
         conversation.card = step.card or ""
-    return new_goals
+    return events
 
 
 @transaction.atomic
@@ -166,8 +171,7 @@ def record_events(
     ``conversation_completed``, ``rate_limited``). Refusals are logged as security events.
     """
     # Visitor first, then conversation: the order start_conversation locks them in.
-    visitor_id = Conversation.objects.values_list("visitor_id", flat=True).get(pk=conversation.pk)
-    Visitor.objects.select_for_update().values_list("pk", flat=True).get(pk=visitor_id)
+    Visitor.objects.select_for_update().values_list("pk", flat=True).get(pk=conversation.visitor_id)
     locked = (
         Conversation.objects.select_for_update(of=("self",))
         .select_related("visitor__site", "version", "dialogue")
@@ -215,7 +219,9 @@ class _Run:
     engaged_now: bool = False
     lead_seq: int | None = None
     filled: list[tuple[int, str, str]] = field(default_factory=list)
-    goals: list[str] = field(default_factory=list)
+    goals: list[str] = field(default_factory=list)  # reached in this batch
+    events: list[ConversationEvent] = field(default_factory=list)  # inserted at once by finish
+    reached: set[str] | None = None  # every goal reached so far, read when first needed
 
     def __post_init__(self) -> None:
         self.flow = parse_valid(self.conversation.version.flow)
@@ -241,9 +247,7 @@ class _Run:
             self.limit_leads(answer.value)
             verdict = guard.screen_capture(
                 site_id=self.visitor.site_id,
-                visitor=self.visitor,
                 conversation=conversation,
-                email=answer.value,
                 honeypot=str(event.get("hp") or ""),
                 now=self.now,
             )
@@ -260,10 +264,19 @@ class _Run:
             if answer.field and answer.field != "email":
                 self.store_field(seq, answer.field, answer.value, overwrite=answer.overwrite)
         step = advance(self.flow, answer.next, self.facts)
-        self.goals += _arrive(conversation, step, url=self.page_url, now=self.now)
+        if step.goals and self.reached is None:
+            self.reached = set(_goal_names(conversation))
+        arrived = _arrive(
+            conversation, step, url=self.page_url, now=self.now, reached=self.reached or set()
+        )
+        self.goals += [event.value for event in arrived if event.kind == EventKind.GOAL]
+        self.events += arrived
 
     def record(self, kind: EventKind, *, card: str, value: str) -> None:
-        _record(self.conversation, kind, url=self.page_url, now=self.now, card=card, value=value)
+        event = _event(
+            self.conversation, kind, url=self.page_url, now=self.now, card=card, value=value
+        )
+        self.events.append(event)
 
     def limit_leads(self, email: str) -> None:
         """E-mail captures count per (address, site) and per (e-mail, site) (TESTPLAN W-10)."""
@@ -303,6 +316,7 @@ class _Run:
 
     def finish(self) -> None:
         conversation, visitor = self.conversation, self.visitor
+        ConversationEvent.objects.bulk_create(self.events)
         conversation.save(
             update_fields=[
                 "state", "card", "last_seq", "page_url", "engaged_at", "completed_at",

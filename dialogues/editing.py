@@ -19,6 +19,7 @@ from dialogues.flow_schema import CARD_TYPES
 Flow = dict[str, Any]
 Slot = tuple[str, str]
 START: Slot = ("", "start")
+DEFAULT_CONDITION = {"attribute": "lead.email", "operator": "is_not_empty", "value": None}
 SINGLE_EXIT = frozenset({"message", "capture", "meeting", "goal"})
 CARD_LABELS = {
     "message": "Message",
@@ -321,7 +322,7 @@ def add_rule(flow: Mapping[str, Any], card_id: str, attribute: str = "lead.email
     """A new rule, "lead email is not empty" until edited, leading where "otherwise" does."""
     new = copy.deepcopy(dict(flow))
     card = _branch(new, card_id)
-    condition = {"attribute": attribute, "operator": "is_not_empty", "value": None}
+    condition = {**DEFAULT_CONDITION, "attribute": attribute}
     rule = {"match": "all", "conditions": [condition], "next": card.get("otherwise")}
     card["rules"] = [*card["rules"], rule]
     new["cards"][card_id] = card
@@ -359,9 +360,6 @@ def set_rule(
     }
     new["cards"][card_id] = card
     return new
-
-
-DEFAULT_CONDITION = {"attribute": "lead.email", "operator": "is_not_empty", "value": None}
 
 
 def apply(flow: Mapping[str, Any], card_id: str, op: str) -> Flow:

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import ValidationError
 
 # A branch card decides with the same operators as audience rules.
 from dialogues.audience import OPERATORS, VALUELESS_OPERATORS
-from dialogues.schema_check import compile_check, inline
+from dialogues.schema_check import Validator, compile_check, inline
 from dialogues.tokens import FIELD_NAME
 
 MAX_CARDS = 500
@@ -196,7 +196,7 @@ FLOW_SCHEMA: dict[str, Any] = {
 
 # Validating card by card against inlined definitions gives the same verdicts as FLOW_SCHEMA
 # at a fraction of the cost: no reference lookups, and no trying every card type in turn.
-_FLOW_VALIDATOR = Draft202012Validator(
+_FLOW_VALIDATOR = Validator(
     {
         **FLOW_SCHEMA,
         "properties": {
@@ -207,8 +207,8 @@ _FLOW_VALIDATOR = Draft202012Validator(
 )
 _CARDS = {kind: inline(FLOW_SCHEMA["$defs"][kind], FLOW_SCHEMA["$defs"]) for kind in CARD_TYPES}
 _CARD_CHECKS = {kind: compile_check(schema) for kind, schema in _CARDS.items()}
-_CARD_VALIDATORS = {kind: Draft202012Validator(schema) for kind, schema in _CARDS.items()}
-_TYPE_VALIDATOR = Draft202012Validator(
+_CARD_VALIDATORS = {kind: Validator(schema) for kind, schema in _CARDS.items()}
+_TYPE_VALIDATOR = Validator(
     {"type": "object", "properties": {"type": {"enum": list(CARD_TYPES)}}, "required": ["type"]}
 )
 

@@ -7,16 +7,16 @@ them, so adding a row needs no JavaScript: the form posts with an ``op`` and com
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from django import forms
 from django.http import QueryDict
 
 from dialogues import library
-from dialogues.audience import OPERATOR_LABELS, OPERATORS, VALUELESS_OPERATORS
-from dialogues.flow_schema import MAX_ANSWERS, MAX_NAME, MAX_TEXT
-from dialogues.models import MAX_PRIORITY
+from dialogues.audience import MAX_GROUPS, OPERATOR_LABELS, OPERATORS, VALUELESS_OPERATORS
+from dialogues.flow_schema import MAX_ANSWERS, MAX_NAME, MAX_RULES, MAX_TEXT
+from dialogues.models import MAX_PRIORITY, Dialogue
 from dialogues.targeting import MAX_TRIGGER_SECONDS, TRIGGER_KINDS
 from dynchat.models import Role, Site, User
 from sync.models import MarketoLead
@@ -59,15 +59,13 @@ class CardForm(forms.Form):
         data: QueryDict | None = None,
         *,
         card: Mapping[str, Any],
-        lead_fields: Sequence[str] = (),
-        attributes: Sequence[str] = (),
-        agents: Sequence[User] = (),
+        lead_fields: Collection[str] = (),
+        attributes: Collection[str] = (),
     ) -> None:
         super().__init__(data, initial=dict(card))
         self.card = card
         self.lead_fields = sorted(lead_fields)
         self.attributes = sorted(attributes)
-        self.agents = agents
         self.setup()
 
     def setup(self) -> None:
@@ -95,7 +93,8 @@ class MeetingForm(CardForm):
     text = _text(label="Text", required=False)
 
     def setup(self) -> None:
-        choices = [("", "—"), *((str(a.pk), a.get_full_name()) for a in self.agents)]
+        agents = User.objects.filter(role=Role.AGENT, is_active=True).order_by("name", "email")
+        choices = [("", "—"), *((str(a.pk), a.get_full_name()) for a in agents)]
         self.fields["agent"].choices = choices  # type: ignore[attr-defined]
         if self.card.get("agent") is not None:
             self.initial["agent"] = str(self.card["agent"])
@@ -196,6 +195,18 @@ def _conditions(data: QueryDict, prefix: str, *, valueless: Any) -> list[dict[st
     ]
 
 
+def _groups(data: QueryDict, kind: str, *, limit: int, valueless: Any) -> list[dict[str, Any]]:
+    """Numbered groups of conditions (``rule-0-…`` or ``group-0-…``), ``<kind>_count`` of them."""
+    count = min(_count(data, f"{kind}_count"), limit)
+    return [
+        {
+            "match": "any" if data.get(f"{kind}-{n}-match") == "any" else "all",
+            "conditions": _conditions(data, f"{kind}-{n}", valueless=valueless),
+        }
+        for n in range(count)
+    ]
+
+
 def _condition_errors(
     conditions: Sequence[Mapping[str, Any]], attributes: Sequence[str]
 ) -> list[str]:
@@ -217,15 +228,7 @@ class BranchForm(CardForm):
         """The rules: ``{"match", "conditions"}`` each."""
         if not self.is_bound:
             return [dict(r) for r in self.card.get("rules", [])]
-        data = _posted(self)
-        count = _count(data, "rule_count")
-        return [
-            {
-                "match": "any" if data.get(f"rule-{n}-match") == "any" else "all",
-                "conditions": _conditions(data, f"rule-{n}", valueless=None),
-            }
-            for n in range(min(count, 20))
-        ]
+        return _groups(_posted(self), "rule", limit=MAX_RULES, valueless=None)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -289,13 +292,13 @@ class TargetingForm(forms.Form):
         data: QueryDict | None = None,
         *,
         initial: Mapping[str, Any],
-        attributes: Sequence[str],
+        attributes: Collection[str],
     ) -> None:
         super().__init__(data, initial=dict(initial))
         self.attributes = sorted(attributes)
 
     @classmethod
-    def initial_for(cls, dialogue: Any) -> dict[str, Any]:
+    def initial_for(cls, dialogue: Dialogue) -> dict[str, Any]:
         targeting = dialogue.targeting
         trigger = targeting.get("trigger") or {}
         return {
@@ -313,15 +316,7 @@ class TargetingForm(forms.Form):
     def groups(self) -> list[dict[str, Any]]:
         if not self.is_bound:
             return [dict(g) for g in self.initial.get("audience", [])]
-        data = _posted(self)
-        count = _count(data, "group_count")
-        return [
-            {
-                "match": "any" if data.get(f"group-{n}-match") == "any" else "all",
-                "conditions": _conditions(data, f"group-{n}", valueless=""),
-            }
-            for n in range(min(count, 10))
-        ]
+        return _groups(_posted(self), "group", limit=MAX_GROUPS, valueless="")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -350,6 +345,10 @@ class TestVisitorForm(forms.Form):
         help_text="A synced lead's email; leave empty for an anonymous visitor.",
     )  # fmt: skip
 
+    def __init__(self, data: QueryDict | None = None) -> None:
+        super().__init__(data)
+        self.suggestions: list[MarketoLead] = []  # leads like the email typed, when none is it
+
     def clean_lead(self) -> MarketoLead | None:
         email = self.cleaned_data["lead"].strip()
         if not email:
@@ -362,7 +361,3 @@ class TestVisitorForm(forms.Form):
 
 
 TestVisitorForm.__test__ = False  # type: ignore[attr-defined]
-
-
-def agents() -> list[User]:
-    return list(User.objects.filter(role=Role.AGENT, is_active=True).order_by("name", "email"))

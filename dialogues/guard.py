@@ -20,7 +20,7 @@ from typing import Literal
 from django.conf import settings
 from django.core.cache import cache
 
-from dialogues.models import Conversation, SiteAlert, Visitor
+from dialogues.models import Conversation, SiteAlert
 from dynchat.ratelimit import counters
 
 log = logging.getLogger("dynchat.security")
@@ -59,18 +59,15 @@ def judge(
 def screen_capture(
     *,
     site_id: int,
-    visitor: Visitor,
     conversation: Conversation,
-    email: str,
     honeypot: str,
     now: datetime,
 ) -> Verdict:
     """Screen an e-mail captured in ``conversation``: accept it, drop it silently or quarantine it.
 
     Call it inside the transaction that stores the capture: a quarantine opens the site's
-    lead-burst alert in that transaction. ``email`` is never logged.
+    lead-burst alert in that transaction. Nothing the visitor typed is logged.
     """
-    del visitor, email  # part of the contract, for checks to come (e.g. disposable domains)
     elapsed = now - conversation.started_at
     judge_capture = functools.partial(
         judge,

@@ -12,8 +12,6 @@ Munchkin cookie stays with it: "moving the cookie" to a person is pointing ``lea
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models.functions import Lower
 
 from dialogues import visitors
@@ -51,18 +49,3 @@ def identify_by_email(visitor: Visitor, email: str) -> None:
     visitor.email = email
     visitor.save(update_fields=["lead_id", "email"])
     visitors.forget(visitor)
-
-
-def facts_of(visitor: Visitor) -> dict[str, Any]:
-    """The visitor's facts (their lead's, overlaid with what they told the chat)."""
-    lead = None
-    if visitor.lead_id is not None:
-        lead = MarketoLead.objects.filter(pk=visitor.lead_id).first()
-    return visitors.facts(lead, visitor)
-
-
-def lead_of_cookie(token: str) -> int | None:
-    if not token:
-        return None
-    found = MarketoLead.objects.filter(cookies__contains=[token]).order_by("id")
-    return found.values_list("id", flat=True).first()

@@ -303,3 +303,7 @@ class SiteAlert(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    def resolve(self) -> None:
+        """Close the alert (a new incident opens a new one)."""
+        SiteAlert.objects.filter(pk=self.pk, resolved_at=None).update(resolved_at=timezone.now())

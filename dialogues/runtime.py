@@ -8,6 +8,7 @@ and says where it leads; anything wrong raises ``Refused`` with the widget API's
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -17,7 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
-from dialogues.audience import condition_matches
+from dialogues.audience import group_matches
 from dialogues.flow import Branch, Capture, End, Flow, Goal, Meeting, Message, Question, Rule
 from dialogues.tokens import find_tokens
 
@@ -71,13 +72,8 @@ def _known(facts: Mapping[str, Any], field: str) -> bool:
 
 
 def _rule_matches(rule: Rule, facts: Mapping[str, Any]) -> bool:
-    results = (
-        condition_matches(
-            {"attribute": c.attribute, "operator": c.operator, "value": c.value}, facts
-        )
-        for c in rule.conditions
-    )
-    return any(results) if rule.match == "any" else all(results)
+    conditions = [dataclasses.asdict(condition) for condition in rule.conditions]
+    return group_matches({"match": rule.match, "conditions": conditions}, facts)
 
 
 def _choose(branch: Branch, facts: Mapping[str, Any]) -> str | None:

@@ -8,8 +8,30 @@ here must equal jsonschema's: the flow schema's tests compare both on mutated do
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError, validators
+
+# Keywords that describe a schema and check nothing.
+ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description"})
+
+
+def pattern_search(pattern: str) -> Callable[[str], object]:
+    """``pattern`` searched as JSON Schema means it (ECMA-262): a final ``$`` is the very end of
+    the text, where Python's ``$`` would also accept a final newline."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern).search
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not pattern_search(pattern)(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# jsonschema's draft 2020-12 validator with ECMA-262 "$": every schema of Dynchat's uses it.
+Validator: Any = validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
 
 
 def inline(schema: Any, definitions: Mapping[str, Any]) -> Any:
@@ -38,12 +60,13 @@ _BOUNDS: dict[str, tuple[type, Callable[[Any, Any], bool]]] = {
     "maxItems": (list, lambda value, limit: len(value) <= limit),
     "minItems": (list, lambda value, limit: len(value) >= limit),
     "minimum": (int, lambda value, limit: value >= limit),
+    "maximum": (int, lambda value, limit: value <= limit),
 }
 
 
 def _keyword(keyword: str, arg: Any, schema: Mapping[str, Any]) -> Check | None:
     """The yes/no test for one keyword of ``schema``; None for keywords checked elsewhere."""
-    if keyword in ("then", "else"):
+    if keyword in ("then", "else") or keyword in ANNOTATIONS:
         return None
     if keyword == "type":
         return _JSON_TYPES[arg]
@@ -51,7 +74,7 @@ def _keyword(keyword: str, arg: Any, schema: Mapping[str, Any]) -> Check | None:
         allowed = [arg] if keyword == "const" else arg
         return lambda value: any(value == ok and type(value) is type(ok) for ok in allowed)
     if keyword == "pattern":
-        search = re.compile(arg).search
+        search = pattern_search(arg)
         return lambda value: not isinstance(value, str) or search(value) is not None
     if keyword in _BOUNDS:
         kind, compare = _BOUNDS[keyword]
@@ -72,6 +95,9 @@ def _keyword(keyword: str, arg: Any, schema: Mapping[str, Any]) -> Check | None:
     if keyword == "additionalProperties" and arg is False:
         names = frozenset(schema.get("properties", ()))
         return lambda value: not isinstance(value, dict) or value.keys() <= names
+    if keyword == "allOf":
+        parts = [compile_check(sub) for sub in arg]
+        return lambda value: all(check(value) for check in parts)
     if keyword == "anyOf":
         options = [compile_check(sub) for sub in arg]
         return lambda value: any(check(value) for check in options)

@@ -6,7 +6,6 @@ Every interface (builder views, the demo, tests) goes through these functions.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from dialogues.targeting import (
     pattern_list_problems,
     trigger_problems,
 )
-from dialogues.validation import INFERRED_FIELDS, validate
+from dialogues.validation import INFERRED_FIELDS, attributes_used, validate
 from dynchat.models import Site, User
 from sync.fields import COMPANY_CORE, LEAD_CORE
 from sync.models import AttributeObject, SyncedAttribute
@@ -78,19 +77,20 @@ def known_fields() -> Fields:
     return Fields(frozenset(lead), frozenset(company))
 
 
-def targeting_problems(targeting: Mapping[str, Any], fields: Fields) -> list[str]:
-    """What stops this targeting from being published; empty when it is fine."""
-    problems: list[str] = []
+def targeting_problems(targeting: Mapping[str, Any], fields: Fields) -> dict[str, list[str]]:
+    """What stops this targeting from being published, by part: ``include``, ``exclude``,
+    ``audience`` and ``trigger`` (each an empty list when that part is fine)."""
     include = targeting.get("include") or []
-    if not include:
-        problems.append("Add at least one target page, e.g. https://www.example.com/*.")
-    problems += [f"Target pages: {p}" for p in pattern_list_problems(include)]
     exclude = targeting.get("exclude") or []
-    problems += [f"Excluded pages: {p}" for p in pattern_list_problems(exclude)]
-    problems += audience_problems(targeting.get("audience") or [], fields.for_audience)
     trigger = targeting.get("trigger") or {}
-    problems += trigger_problems(Trigger(trigger.get("kind"), trigger.get("amount", 0)))  # type: ignore[arg-type]
-    return problems
+    none = [] if include else ["Add at least one target page, e.g. https://www.example.com/*."]
+    kind, amount = trigger.get("kind"), trigger.get("amount", 0)  # checked by trigger_problems
+    return {
+        "include": none + [f"Target pages: {p}" for p in pattern_list_problems(include)],
+        "exclude": [f"Excluded pages: {p}" for p in pattern_list_problems(exclude)],
+        "audience": audience_problems(targeting.get("audience") or [], fields.for_audience),
+        "trigger": trigger_problems(Trigger(kind, amount)),  # type: ignore[arg-type]
+    }
 
 
 def problems(dialogue: Dialogue, fields: Fields | None = None) -> list[Problem]:
@@ -99,7 +99,8 @@ def problems(dialogue: Dialogue, fields: Fields | None = None) -> list[Problem]:
     found = validate(dialogue.flow, known_fields=fields.for_flow)
     found += [
         Problem(None, TARGETING_PROBLEM, text)
-        for text in targeting_problems(dialogue.targeting, fields)
+        for part in targeting_problems(dialogue.targeting, fields).values()
+        for text in part
     ]
     return found
 
@@ -204,20 +205,13 @@ def delete_dialogue(dialogue: Dialogue) -> None:
 
 def attribute_users(object: str, name: str) -> list[str]:
     """Names of the dialogues whose draft or live version reads or writes this attribute."""
-    needles: tuple[str, ...]
-    if object == AttributeObject.PERSON:
-        needles = (f'"lead.{name}"', f'"field": "{name}"', f"{{{{lead.{name}")
-    else:
-        needles = (f'"company.{name}"', f"{{{{company.{name}")
+    prefix = "lead" if object == AttributeObject.PERSON else "company"
+    attribute = f"{prefix}.{name}"
     users = []
     for dialogue in Dialogue.objects.select_related("live_version").order_by("name"):
-        texts = [_json(dialogue.flow), _json(dialogue.targeting)]
-        if dialogue.live_version is not None:
-            texts += [_json(dialogue.live_version.flow), _json(dialogue.live_version.targeting)]
-        if any(needle in text for text in texts for needle in needles):
+        drafts = [(dialogue.flow, dialogue.targeting)]
+        if (live_version := dialogue.live_version) is not None:
+            drafts.append((live_version.flow, live_version.targeting))
+        if any(attribute in attributes_used(flow, targeting) for flow, targeting in drafts):
             users.append(f"the dialogue “{dialogue.name}”")
     return users
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogues.identity import facts_of
 from dialogues.models import Conversation, ConversationEvent, ConversationState, EventKind
 from dialogues.runtime import token_values
+from dialogues.visitors import facts_of
 
 TRANSCRIPT_KINDS = (EventKind.ANSWER, EventKind.CAPTURE, EventKind.DECLINED)
 

@@ -64,8 +64,10 @@ def _known(value: object) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def render(text: str, lead: Mapping[str, object], company: Mapping[str, object]) -> str:
+def render(text: str, facts: Mapping[str, object]) -> str:
     """Replace each token by the known, non-empty value, else its default, else nothing.
+
+    ``facts`` are keyed as audiences name attributes: ``lead.firstName``, ``company.industry``.
 
     The result is plain text: escaping it for HTML is the caller's job. Malformed fragments are
     left as they are (validation keeps them out of published flows).
@@ -74,8 +76,7 @@ def render(text: str, lead: Mapping[str, object], company: Mapping[str, object])
     last = 0
     for token in find_tokens(text):
         start, end = token.span
-        values = lead if token.object == "lead" else company
-        value = values.get(token.field)
+        value = facts.get(f"{token.object}.{token.field}")
         parts.append(text[last:start])
         parts.append(str(value) if _known(value) else (token.default or ""))
         last = end

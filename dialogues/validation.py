@@ -249,3 +249,45 @@ def _fields(flow: Flow, graph: Graph, known_fields: Collection[str]) -> Iterator
                 if token.name not in readable:
                     message = f"The token “{token.object}.{token.field}” names an unknown field."
                     yield Problem(card_id, "unknown_field", message)
+
+
+def attributes_used(flow_data: Any, targeting: Any) -> set[str]:
+    """Every lead and company attribute a flow and its targeting read or write, named as
+    audiences name them (``lead.title``, ``company.industry``). Drafts may be incomplete or
+    malformed, so this reads the JSON as it is rather than parsing it."""
+    used: set[str] = set()
+    cards = flow_data.get("cards") if isinstance(flow_data, Mapping) else None
+    for card in cards.values() if isinstance(cards, Mapping) else ():
+        if not isinstance(card, Mapping):
+            continue
+        if isinstance(card.get("field"), str):
+            used.add(f"lead.{card['field']}")
+        used.update(_condition_attributes(card.get("rules")))
+        used.update(
+            f"{token.object}.{token.field}"
+            for text in _texts_of(card)
+            for token in find_tokens(text)
+        )
+    audience = targeting.get("audience") if isinstance(targeting, Mapping) else None
+    used.update(_condition_attributes(audience))
+    return used
+
+
+def _condition_attributes(groups: Any) -> Iterator[str]:
+    """The attributes of audience groups or branch rules (both hold ``conditions``)."""
+    for group in groups if isinstance(groups, list) else ():
+        conditions = group.get("conditions") if isinstance(group, Mapping) else None
+        for condition in conditions if isinstance(conditions, list) else ():
+            if isinstance(condition, Mapping) and isinstance(condition.get("attribute"), str):
+                yield condition["attribute"]
+
+
+def _texts_of(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for child in value.values():
+            yield from _texts_of(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _texts_of(child)

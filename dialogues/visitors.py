@@ -73,12 +73,8 @@ def load(site_id: int, visitor_key: str, token: str) -> Snapshot:
         Visitor.objects.filter(site_id=site_id, key=visitor_key).first() if visitor_key else None
     )
     lead_id = visitor.lead_id if visitor else None
-    if lead_id is None and token:
-        lead_id = (
-            MarketoLead.objects.filter(cookies__contains=[token])
-            .values_list("id", flat=True)
-            .first()
-        )
+    if lead_id is None:
+        lead_id = lead_of_cookie(token)
     lead = MarketoLead.objects.filter(pk=lead_id).first() if lead_id is not None else None
     state = visitor_state(visitor) if visitor else ANONYMOUS
     return Snapshot(
@@ -87,6 +83,22 @@ def load(site_id: int, visitor_key: str, token: str) -> Snapshot:
         state=state,
         facts=facts(lead, visitor),
     )
+
+
+def lead_of_cookie(token: str) -> int | None:
+    """The synced lead a Munchkin tracking token belongs to (the oldest, if several)."""
+    if not token:
+        return None
+    found = MarketoLead.objects.filter(cookies__contains=[token]).order_by("id")
+    return found.values_list("id", flat=True).first()
+
+
+def facts_of(visitor: Visitor) -> dict[str, Any]:
+    """A stored visitor's facts: their lead's, overlaid with what they told the chat."""
+    lead = None
+    if visitor.lead_id is not None:
+        lead = MarketoLead.objects.filter(pk=visitor.lead_id).first()
+    return facts(lead, visitor)
 
 
 def visitor_state(visitor: Visitor) -> VisitorState:

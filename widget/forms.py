@@ -6,6 +6,7 @@ from django import forms
 
 from dynchat.models import Site
 from dynchat.origins import normalize_origin
+from widget.payloads import VISITOR_ID_CHARS
 
 MAX_ORIGINS = 20
 
@@ -55,7 +56,8 @@ class SiteForm(forms.ModelForm[Site]):
         help_texts = {"name": "For you and your team, e.g. the site's domain."}
 
 
-VISITOR_ID = r"^[A-Za-z0-9_-]{16,64}\Z"
+# Python's "$" would also accept a final newline, which the documented pattern refuses.
+VISITOR_ID = rf"^{VISITOR_ID_CHARS}\Z"
 
 
 class DecideForm(forms.Form):

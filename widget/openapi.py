@@ -9,11 +9,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from widget.payloads import EVENTS_SCHEMA, START_SCHEMA
+from widget.payloads import EVENTS_SCHEMA, START_SCHEMA, VISITOR_ID_CHARS
 
 JSON = "application/json"
 # Empty means "no visitor id yet" (storage not allowed), as the loader sends it.
-OPTIONAL_VISITOR_ID = "^(?:[A-Za-z0-9_-]{16,64})?$"
+OPTIONAL_VISITOR_ID = rf"^(?:{VISITOR_ID_CHARS})?$"
 
 ERROR: dict[str, Any] = {
     "type": "object",

@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from dialogues import editing, services
-from dialogues.forms import CARD_FORMS, CardForm, agents
+from dialogues.forms import CARD_FORMS, CardForm
 from dialogues.models import Dialogue
 from dialogues.views.common import flow_context, get_dialogue_for_user, parse_slot
 from dynchat.access import marketer_required, team_required
@@ -20,17 +20,14 @@ from dynchat.http import AuthedRequest
 PAGE = "dialogues/builder.html"
 
 
-def card_form(dialogue: Dialogue, card_id: str, data: QueryDict | None = None) -> CardForm:
+def card_form(
+    dialogue: Dialogue, card_id: str, fields: services.Fields, data: QueryDict | None = None
+) -> CardForm:
     card = dialogue.flow["cards"].get(card_id)
     if card is None or card["type"] not in CARD_FORMS:
         raise Http404("No such card, or nothing to edit on it")
-    fields = services.known_fields()
     return CARD_FORMS[card["type"]](
-        data,
-        card=card,
-        lead_fields=sorted(fields.lead),
-        attributes=sorted(fields.for_audience),
-        agents=agents(),
+        data, card=card, lead_fields=fields.lead, attributes=fields.for_audience
     )
 
 
@@ -38,13 +35,15 @@ def respond(
     request: AuthedRequest,
     dialogue: Dialogue,
     *,
+    fields: services.Fields | None = None,
     editing_card: str = "",
     form: CardForm | None = None,
     error: str = "",
     notice: str = "",
 ) -> HttpResponse:
     """The flow panel (htmx), or the page: redirected after a change that went through."""
-    context = flow_context(dialogue, editing_card=editing_card, form=form, error=error)
+    fields = fields or services.known_fields()
+    context = flow_context(dialogue, fields, editing_card=editing_card, form=form, error=error)
     if request.htmx:
         return render(request, f"{PAGE}#flow-panel", {**context, "notice": notice})
     if notice:
@@ -59,35 +58,40 @@ def respond(
 @vary_on_headers("HX-Request")
 def builder(request: AuthedRequest, pk: int) -> HttpResponse:
     dialogue = get_dialogue_for_user(request, pk)
+    fields = services.known_fields()
     card_id = request.GET.get("edit", "") if request.user.is_marketer else ""
-    form = card_form(dialogue, card_id) if card_id in dialogue.flow["cards"] else None
-    context = flow_context(dialogue, editing_card=card_id if form else "", form=form)
+    form = card_form(dialogue, card_id, fields) if card_id in dialogue.flow["cards"] else None
+    context = flow_context(dialogue, fields, editing_card=card_id if form else "", form=form)
     return render(request, PAGE, {**context, "tab": "flow"})
 
 
 @marketer_required
 def card_edit(request: AuthedRequest, pk: int, card: str) -> HttpResponse:
     dialogue = get_dialogue_for_user(request, pk)
+    if request.method != "POST" and not request.htmx:
+        return redirect(f"{reverse('dialogues:builder', args=[pk])}?edit={card}#card-{card}")
+    fields = services.known_fields()
     if request.method != "POST":
-        if not request.htmx:
-            return redirect(f"{reverse('dialogues:builder', args=[pk])}?edit={card}#card-{card}")
-        return respond(request, dialogue, editing_card=card, form=card_form(dialogue, card))
+        form = card_form(dialogue, card, fields)
+        return respond(request, dialogue, fields=fields, editing_card=card, form=form)
     op = request.POST.get("op", "save")
     if op == "cancel":
-        return respond(request, dialogue)
-    form = card_form(dialogue, card, request.POST)
+        return respond(request, dialogue, fields=fields)
+    form = card_form(dialogue, card, fields, request.POST)
     if not form.is_valid():
-        return respond(request, dialogue, editing_card=card, form=form)
+        return respond(request, dialogue, fields=fields, editing_card=card, form=form)
     try:
         flow = editing.edit_card(dialogue.flow, card, form.values())
         if op != "save":
             flow = editing.apply(flow, card, op)
     except editing.EditError as error:
-        return respond(request, dialogue, editing_card=card, form=form, error=str(error))
+        return respond(request, dialogue, fields=fields, editing_card=card, form=form,
+                       error=str(error))  # fmt: skip
     services.save_flow(dialogue, flow)
     if op == "save":
-        return respond(request, dialogue)
-    return respond(request, dialogue, editing_card=card, form=card_form(dialogue, card))
+        return respond(request, dialogue, fields=fields)
+    form = card_form(dialogue, card, fields)
+    return respond(request, dialogue, fields=fields, editing_card=card, form=form)
 
 
 @marketer_required
@@ -105,7 +109,9 @@ def card_add(request: AuthedRequest, pk: int) -> HttpResponse:
     services.save_flow(dialogue, flow)
     if flow["cards"][card_id]["type"] == "end":
         return respond(request, dialogue)
-    return respond(request, dialogue, editing_card=card_id, form=card_form(dialogue, card_id))
+    fields = services.known_fields()
+    form = card_form(dialogue, card_id, fields)
+    return respond(request, dialogue, fields=fields, editing_card=card_id, form=form)
 
 
 @marketer_required
@@ -140,7 +146,7 @@ def publish(request: AuthedRequest, pk: int) -> HttpResponse:
     except services.PublishRefused as refused:
         count = len(refused.problems)
         return respond(request, dialogue, error=f"Not published: fix the {count} problem(s) first.")
-    dialogue.refresh_from_db()
+    dialogue = get_dialogue_for_user(request, pk)  # as publish left it, with its live version
     return respond(request, dialogue, notice=f"Published version {version.number}.")
 
 

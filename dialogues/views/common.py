@@ -10,7 +10,7 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 
 from dialogues import editing, services
-from dialogues.audience import OPERATOR_LABELS, VALUELESS_OPERATORS
+from dialogues.audience import describe
 from dialogues.flow import Problem
 from dialogues.forms import INPUT_LABELS, OPERATOR_CHOICES, CardForm
 from dialogues.models import Dialogue, DialogueStatus, Goal
@@ -26,17 +26,9 @@ def get_dialogue_for_user(request: AuthedRequest, pk: int) -> Dialogue:
     return get_object_or_404(Dialogue.objects.select_related("site", "live_version"), pk=pk)
 
 
-def condition_text(condition: Mapping[str, Any]) -> str:
-    operator = str(condition.get("operator"))
-    text = f"{condition.get('attribute')} {OPERATOR_LABELS.get(operator, operator)}"
-    if operator not in VALUELESS_OPERATORS:
-        text += f" “{condition.get('value') or ''}”"
-    return text
-
-
 def rule_text(rule: Mapping[str, Any]) -> str:
     joiner = " or " if rule.get("match") == "any" else " and "
-    return joiner.join(condition_text(c) for c in rule.get("conditions") or [])
+    return joiner.join(describe(c) for c in rule.get("conditions") or [])
 
 
 def settings_of(card: Mapping[str, Any], agents: Mapping[int, str]) -> list[str]:
@@ -146,24 +138,16 @@ def flow_lines(
     return lines, [line(Row(0, card_id)) for card_id in orphans]
 
 
-def publish_state(dialogue: Dialogue) -> dict[str, Any]:
-    published = dialogue.status == DialogueStatus.PUBLISHED
-    return {
-        "published": published,
-        "changed": dialogue.has_unpublished_changes,
-        "can_republish": published and dialogue.has_unpublished_changes,
-    }
-
-
 def flow_context(
     dialogue: Dialogue,
+    fields: services.Fields,
     *,
     editing_card: str = "",
     form: CardForm | None = None,
     error: str = "",
 ) -> dict[str, Any]:
     """Everything the flow panel shows: the outline, problems on their cards, publishing."""
-    problems = services.problems(dialogue)
+    problems = services.problems(dialogue, fields)
     lines, orphans = flow_lines(dialogue.flow, problems, editing_card=editing_card, form=form)
     flow_level = [p for p in problems if p.card is None or p.card not in dialogue.flow["cards"]]
     return {
@@ -177,5 +161,6 @@ def flow_context(
         "error": error,
         "operators": OPERATOR_CHOICES,
         "goal_names": Goal.objects.filter(site=dialogue.site_id).values_list("name", flat=True),
-        **publish_state(dialogue),
+        "published": dialogue.status == DialogueStatus.PUBLISHED,
+        "changed": dialogue.has_unpublished_changes,
     }

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from dialogues import explain, services
+from dialogues import explain
 from dialogues.forms import TestVisitorForm
 from dialogues.models import DialogueVersion
-from dialogues.views.common import flow_lines, get_dialogue_for_user, publish_state
+from dialogues.views.common import flow_lines, get_dialogue_for_user
 from dynchat.access import team_required
 from dynchat.http import AuthedRequest
+
+VERSIONS_PER_PAGE = 50
 
 
 @team_required
 def versions(request: AuthedRequest, pk: int) -> HttpResponse:
     dialogue = get_dialogue_for_user(request, pk)
     rows = dialogue.versions.select_related("published_by").order_by("-number")
-    context = {"dialogue": dialogue, "versions": rows, "tab": "versions", **publish_state(dialogue)}
+    page = Paginator(rows, VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"dialogue": dialogue, "page": page, "tab": "versions"}
     return render(request, "dialogues/versions.html", context)
 
 
@@ -31,9 +35,7 @@ def version_detail(request: AuthedRequest, pk: int, number: int) -> HttpResponse
         "version": version,
         "lines": lines,
         "orphans": orphans,
-        "readonly": True,
         "tab": "versions",
-        **publish_state(dialogue),
     }
     return render(request, "dialogues/version.html", context)
 
@@ -48,14 +50,5 @@ def test_visitor(request: AuthedRequest, pk: int) -> HttpResponse:
         result = explain.test_as_visitor(
             site=dialogue.site, url=form.cleaned_data["url"], lead=form.cleaned_data["lead"]
         )
-    context = {
-        "dialogue": dialogue,
-        "form": form,
-        "result": result,
-        "suggestions": getattr(form, "suggestions", []),
-        "example_url": (dialogue.targeting.get("include") or [""])[0].replace("*", ""),
-        "tab": "test",
-        "problem_count": len(services.problems(dialogue)),
-        **publish_state(dialogue),
-    }
+    context = {"dialogue": dialogue, "form": form, "result": result, "tab": "test"}
     return render(request, "dialogues/test.html", context)

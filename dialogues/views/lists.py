@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dialogues import library, services
@@ -37,7 +36,6 @@ def dialogue_list(request: AuthedRequest) -> HttpResponse:
     )
     alerts = SiteAlert.objects.filter(site=site, resolved_at=None) if site else []
     context = {
-        "has_site": bool(sites),
         "sites": sites,
         "site": site,
         "dialogues": dialogues,
@@ -72,7 +70,7 @@ def dialogue_create(request: AuthedRequest) -> HttpResponse | HttpResponseRedire
 @require_POST
 def alert_dismiss(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
     alert = get_object_or_404(SiteAlert, pk=pk)
-    SiteAlert.objects.filter(pk=alert.pk, resolved_at=None).update(resolved_at=timezone.now())
+    alert.resolve()
     return redirect(f"{reverse('dialogues:list')}?site={alert.site_id}")
 
 

@@ -13,27 +13,12 @@ from dialogues import services
 from dialogues.audience import MAX_CONDITIONS, MAX_GROUPS
 from dialogues.forms import OPERATOR_CHOICES, TargetingForm
 from dialogues.models import Dialogue
-from dialogues.views.common import get_dialogue_for_user, publish_state
+from dialogues.views.common import get_dialogue_for_user
 from dynchat.access import team_required
 from dynchat.http import AuthedRequest
 
 PAGE = "dialogues/targeting.html"
 EMPTY_CONDITION = {"attribute": "lead.email", "operator": "is_not_empty", "value": ""}
-
-
-def sorted_problems(targeting: dict[str, Any], fields: services.Fields) -> dict[str, list[str]]:
-    """targeting_problems, by the part of the form they belong next to."""
-    found: dict[str, list[str]] = {"include": [], "exclude": [], "audience": [], "trigger": []}
-    for problem in services.targeting_problems(targeting, fields):
-        if problem.startswith(("Target pages", "Add at least one target page")):
-            found["include"].append(problem)
-        elif problem.startswith("Excluded pages"):
-            found["exclude"].append(problem)
-        elif problem.startswith(("Group", "An audience", "The audience")):
-            found["audience"].append(problem)
-        else:
-            found["trigger"].append(problem)
-    return found
 
 
 def apply_op(groups: list[dict[str, Any]], op: str) -> list[dict[str, Any]]:
@@ -56,17 +41,15 @@ def apply_op(groups: list[dict[str, Any]], op: str) -> list[dict[str, Any]]:
     return groups
 
 
-def page(request: AuthedRequest, dialogue: Dialogue, form: TargetingForm) -> HttpResponse:
-    fields = services.known_fields()
+def page(
+    request: AuthedRequest, dialogue: Dialogue, form: TargetingForm, fields: services.Fields
+) -> HttpResponse:
     context = {
         "dialogue": dialogue,
         "form": form,
-        "groups": form.groups,
-        "attributes": sorted(fields.for_audience),
         "operators": OPERATOR_CHOICES,
-        "targeting_problems": sorted_problems(dialogue.targeting, fields),
+        "targeting_problems": services.targeting_problems(dialogue.targeting, fields),
         "tab": "targeting",
-        **publish_state(dialogue),
     }
     return render(request, PAGE, context)
 
@@ -74,19 +57,21 @@ def page(request: AuthedRequest, dialogue: Dialogue, form: TargetingForm) -> Htt
 @team_required
 def targeting(request: AuthedRequest, pk: int) -> HttpResponse | HttpResponseRedirect:
     dialogue = get_dialogue_for_user(request, pk)
-    attributes = sorted(services.known_fields().for_audience)
+    fields = services.known_fields()
+    attributes = sorted(fields.for_audience)
     initial = TargetingForm.initial_for(dialogue)
     if request.method != "POST":
-        return page(request, dialogue, TargetingForm(initial=initial, attributes=attributes))
+        form = TargetingForm(initial=initial, attributes=attributes)
+        return page(request, dialogue, form, fields)
     if not request.user.is_marketer:
         return redirect("dialogues:targeting", pk=pk)
     form = TargetingForm(request.POST, initial=initial, attributes=attributes)
     op = request.POST.get("op", "save")
     if op != "save":
         groups = apply_op(form.groups, op)
-        return page(request, dialogue, _with_groups(form, groups, initial, attributes))
+        return page(request, dialogue, _with_groups(form, groups, initial, attributes), fields)
     if not form.is_valid():
-        return page(request, dialogue, form)
+        return page(request, dialogue, form, fields)
     data = form.cleaned_data
     services.save_details(
         dialogue, name=data["name"], description=data["description"], priority=data["priority"]

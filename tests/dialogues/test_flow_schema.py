@@ -184,6 +184,8 @@ TOO_MANY_ANSWERS = [{"id": f"a{n}", "label": "L", "value": "v", "next": "c8"} fo
         ("cards.c2.answers", TOO_MANY_ANSWERS, "c2"),
         ("cards.c2.answers.0.label", "", "c2"),
         ("cards.c2.field", "first name", "c2"),
+        ("cards.c2.field", "firstName\n", "c2"),  # JSON Schema's "$" is the very end
+        ("cards.c1.next", "c2\n", "c1"),
         ("cards.c3.options", ["a"], "c3"),
         ("cards.c4.options", [], "c4"),
         ("cards.c4.options", [str(n) for n in range(51)], "c4"),

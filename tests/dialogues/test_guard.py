@@ -110,9 +110,7 @@ def conversation(site: Site) -> Conversation:
 def screen(conversation: Conversation, *, honeypot: str = "", now: datetime = LATER) -> str:
     return screen_capture(
         site_id=conversation.dialogue.site_id,
-        visitor=conversation.visitor,
         conversation=conversation,
-        email="jane@example.com",
         honeypot=honeypot,
         now=now,
     )
@@ -177,9 +175,7 @@ def test_a_burst_on_one_site_leaves_other_sites_alone(conversation: Conversation
     other = Site.objects.create(name="Site B", allowed_origins=["https://b.example"])
     verdict = guard.screen_capture(
         site_id=other.pk,
-        visitor=conversation.visitor,
         conversation=conversation,
-        email="joe@example.com",
         honeypot="",
         now=LATER,
     )

@@ -152,9 +152,13 @@ def test_a_synced_attribute_used_by_a_dialogue_cannot_be_removed(site: Site) -> 
     industry = SyncedAttribute.objects.create(
         object=AttributeObject.COMPANY, name="industry", display_name="Industry", data_type="string"
     )
+    similar = SyncedAttribute.objects.create(
+        object=AttributeObject.PERSON, name="titl", display_name="Titl", data_type="string"
+    )
     dialogue = new_dialogue(site, name="Titles")
     services.save_flow(dialogue, flow('Hello {{lead.title:"friend"}}'))
     with pytest.raises(SyncRefused, match="Titles"):
         remove_attribute(attribute=title)
+    remove_attribute(attribute=similar)  # "titl" is a prefix of "title", not a use of it
     remove_attribute(attribute=industry)
     assert not SyncedAttribute.objects.filter(pk=industry.pk).exists()

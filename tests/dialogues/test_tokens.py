@@ -60,28 +60,28 @@ def test_an_unclosed_token_runs_to_the_end_of_the_text() -> None:
 
 def test_it_renders_known_values() -> None:
     text = "Hi {{lead.firstName}} from {{company.company}}"
-    rendered = render(text, lead={"firstName": "Ada"}, company={"company": "Analytical"})
+    rendered = render(text, {"lead.firstName": "Ada", "company.company": "Analytical"})
     assert rendered == "Hi Ada from Analytical"
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])
 def test_it_falls_back_to_the_default_for_unknown_or_empty_values(value: str | None) -> None:
-    assert render('Hi {{lead.firstName:"there"}}!', {"firstName": value}, {}) == "Hi there!"
+    assert render('Hi {{lead.firstName:"there"}}!', {"lead.firstName": value}) == "Hi there!"
 
 
 def test_it_renders_nothing_for_unknown_values_without_default() -> None:
-    assert render("Hi {{lead.firstName}}!", {}, {}) == "Hi !"
+    assert render("Hi {{lead.firstName}}!", {}) == "Hi !"
 
 
 def test_it_renders_numbers_as_text() -> None:
-    assert render("{{company.numberOfEmployees}} people", {}, {"numberOfEmployees": 51}) == (
+    assert render("{{company.numberOfEmployees}} people", {"company.numberOfEmployees": 51}) == (
         "51 people"
     )
 
 
 def test_it_returns_plain_text_and_leaves_escaping_to_the_caller() -> None:
-    assert render("{{lead.firstName}}", {"firstName": "<b>Ada</b>"}, {}) == "<b>Ada</b>"
+    assert render("{{lead.firstName}}", {"lead.firstName": "<b>Ada</b>"}) == "<b>Ada</b>"
 
 
 def test_it_leaves_malformed_fragments_as_they_are() -> None:
-    assert render("Hi {{lead.first name}}", {"firstName": "Ada"}, {}) == "Hi {{lead.first name}}"
+    assert render("Hi {{lead.first name}}", {"lead.firstName": "Ada"}) == "Hi {{lead.first name}}"

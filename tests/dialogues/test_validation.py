@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dialogues.flow import Problem
-from dialogues.validation import validate
+from dialogues.validation import attributes_used, validate
 from tests.dialogues.test_flow_schema import EXAMPLE
 
 KNOWN = ["firstName", "productInterest", "numberOfEmployees", "company.numberOfEmployees"]
@@ -227,3 +227,27 @@ def test_problems_for_a_marketer_are_sentences() -> None:
     for problem in validate(data, known_fields=KNOWN):
         assert problem.message[0].isupper()
         assert problem.message.endswith(".")
+
+
+def test_attributes_used_names_every_field_a_flow_and_its_audience_read_or_write() -> None:
+    flow = {
+        "cards": {
+            "ask": {"type": "capture", "field": "title", "prompt": 'Hi {{lead.firstName:"x"}}'},
+            "route": {
+                "type": "branch",
+                "rules": [{"conditions": [{"attribute": "company.industry"}]}],
+            },
+            "thanks": {"type": "message", "text": "{{company.company}} and {{lead.titleCase}}"},
+            "broken": "a draft's garbage",
+        }
+    }
+    targeting = {"audience": [{"conditions": [{"attribute": "inferred.city"}, "garbage"]}]}
+    assert attributes_used(flow, targeting) == {
+        "lead.title",
+        "lead.firstName",
+        "company.industry",
+        "company.company",
+        "lead.titleCase",
+        "inferred.city",
+    }
+    assert attributes_used("not a flow", None) == set()

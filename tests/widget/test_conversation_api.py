@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
 from dialogues.models import Conversation, ConversationState, DialogueVersion, Visitor
 from dynchat.models import Site
@@ -25,6 +26,10 @@ from tests.dialogues.test_conversations import (
 )
 
 START = reverse("widget:conversations")
+# For an anonymous visitor: read the conversation; in a savepoint, lock the visitor, lock the
+# conversation (with its site, version and dialogue), insert the batch's events, save the
+# conversation.
+QUERIES_PER_BATCH = 7
 
 
 def post(client: Client, url: str, body: Any, token: str = "", **headers: str) -> Any:
@@ -383,3 +388,21 @@ def test_preflights_answer_the_sites_origins_only(
     refused = client.options(url, headers={"Origin": "https://evil.test", **request})
     assert refused.status_code == 403
     assert "Access-Control-Allow-Origin" not in refused
+
+
+def test_a_batch_of_events_costs_a_fixed_number_of_queries_however_many_events_it_holds(
+    client: Client,
+    site: Site,
+    version: DialogueVersion,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
+    """The conversation is read once per request (rate key, CORS and token check share it) and
+    the batch's events are inserted together."""
+    pk, token = started(client, site, version)
+    opened = [{"seq": seq, "type": "opened"} for seq in range(1, 11)]
+    with django_assert_max_num_queries(QUERIES_PER_BATCH) as ten:
+        assert send(client, pk, token, *opened).status_code == 202
+    with django_assert_max_num_queries(QUERIES_PER_BATCH) as one:
+        assert send(client, pk, token, {"seq": 11, "type": "closed"}).status_code == 202
+    assert len(ten.captured_queries) == len(one.captured_queries)  # one insert for the batch
+    assert Conversation.objects.get(pk=pk).events.filter(kind="opened").count() == 10

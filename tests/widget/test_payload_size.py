@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from dynchat.models import Site
 from tests.conftest import ALLOWED_ORIGIN
-from tests.widget.test_lead_spam import published, start, visitor_key
+from tests.widget.api import published, start, visitor_key
 
 KIB = 1024
 MIB = 1024 * KIB

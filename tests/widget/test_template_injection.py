@@ -18,7 +18,7 @@ from django.urls import reverse
 from dialogues.models import DialogueVersion
 from dialogues.services import PublishRefused, create_dialogue, publish
 from dynchat.models import Site
-from tests.widget.test_lead_spam import T0, capture, published, send, start, visitor_key
+from tests.widget.api import T0, capture, published, send, start, visitor_key
 
 DJANGO = "{{ request }}"
 DEBUG = "{% debug %}"

@@ -20,7 +20,7 @@ from dynchat.models import Site
 from dynchat.ratelimit import RATELIMIT_ATTRIBUTE
 from tests.conftest import ALLOWED_ORIGIN
 from tests.dynchat.test_access import walk
-from tests.widget.test_lead_spam import (
+from tests.widget.api import (
     T0,
     capture,
     published,

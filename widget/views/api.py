@@ -53,14 +53,12 @@ def decide(request: HttpRequest) -> JsonResponse:
     )
     dialogue = None
     if chosen.outcome != "none":
-        lead = {k[5:]: v for k, v in visitor.facts.items() if k.startswith("lead.")}
-        company = {k[8:]: v for k, v in visitor.facts.items() if k.startswith("company.")}
         dialogue = {
             "id": chosen.dialogue_id,
             "name": chosen.name,
             "version": chosen.version_id,
             "trigger": {"kind": chosen.trigger.kind, "amount": chosen.trigger.amount},
-            "poke": render(chosen.poke, lead, company) if chosen.poke else None,
+            "poke": render(chosen.poke, visitor.facts) if chosen.poke else None,
             "conversation": chosen.conversation_id is not None,
         }
     response = json_response(

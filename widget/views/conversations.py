@@ -35,7 +35,7 @@ PREFLIGHT_MAX_AGE = "600"
 _SITE_KEY = re.compile(SITE_KEY_PATTERN)
 MAX_ID = 2**63 - 1
 BODY = "dynchat_widget_body"
-SITE_KEY = "dynchat_widget_site_key"
+CONVERSATION = "dynchat_widget_conversation"
 STATUS = {
     "version_not_found": 404,
     "version_not_offered": 409,
@@ -65,17 +65,27 @@ def _start_site_key(request: HttpRequest) -> str:
     return key if isinstance(key, str) and _SITE_KEY.fullmatch(key) else ""
 
 
-def _conversation_site_key(request: HttpRequest) -> str:
-    """The key of the site the conversation in the URL belongs to ("" when there is none)."""
-    if not hasattr(request, SITE_KEY):
+def _conversation_in_url(request: HttpRequest) -> Conversation | None:
+    """The conversation the URL names, with its site and version, read once per request (the
+    rate limit, CORS and the token check all need it)."""
+    if not hasattr(request, CONVERSATION):
         match = request.resolver_match
         pk = match.kwargs.get("conversation_id") if match else None
-        key = None
+        found = None
         if isinstance(pk, int) and pk <= MAX_ID:
-            found = Conversation.objects.filter(pk=pk).values_list("visitor__site__key", flat=True)
-            key = found.first()
-        setattr(request, SITE_KEY, key or "")
-    return str(getattr(request, SITE_KEY))
+            found = (
+                Conversation.objects.select_related("visitor__site", "version")
+                .filter(pk=pk)
+                .first()
+            )
+        setattr(request, CONVERSATION, found)
+    return getattr(request, CONVERSATION)  # type: ignore[no-any-return]
+
+
+def _conversation_site_key(request: HttpRequest) -> str:
+    """The key of the site the conversation in the URL belongs to ("" when there is none)."""
+    found = _conversation_in_url(request)
+    return found.visitor.site.key if found is not None else ""
 
 
 def _start_rate_key(request: HttpRequest) -> str:
@@ -175,8 +185,7 @@ def _authorized(request: HttpRequest, conversation_id: int) -> Conversation | Js
         elif token_id != conversation_id:
             return json_error(403, "token_mismatch", "This token is for another conversation.")
         else:
-            found = Conversation.objects.select_related("visitor", "version").filter(pk=token_id)
-            conversation = found.first()
+            conversation = _conversation_in_url(request)
             if conversation is None:
                 return json_error(404, "conversation_not_found", "There is no such conversation.")
             return conversation
@@ -238,14 +247,12 @@ def conversation(request: HttpRequest, conversation_id: int) -> JsonResponse:
 @ratelimit("widget-events", key=_conversation_rate_key)
 def events(request: HttpRequest, conversation_id: int) -> JsonResponse:
     """Take what the visitor did (opened, answered, typed, declined), in order, once each."""
-    if request.content_type != "application/json":
-        return json_error(415, "unsupported_media_type", "Send JSON (application/json).")
-    found = _authorized(request, conversation_id)
-    if isinstance(found, JsonResponse):
-        return found
     body = _json_body(request)
     if isinstance(body, JsonResponse):
         return body
+    found = _authorized(request, conversation_id)
+    if isinstance(found, JsonResponse):
+        return found
     if problems := events_problems(body):
         return _invalid(problems)
     outcome = record_events(
