@@ -1,10 +1,10 @@
 """What a site shows right now, cached: the hot path of every page view reads only this.
 
 A ``LiveSite`` holds the site's key, origins, kill switch and its published dialogues compiled for
-the decision. Each process keeps it in memory, checked on every use against the site's
+the decision. Each process keeps it in memory, checked at most once a second against the site's
 generation number in Redis (one small GET, no unpickling, no recompiling of URL patterns).
 Publishing, unpublishing or deleting a dialogue, or saving the site (origins, kill switch), bumps
-the generation now and again on commit, so every process reloads on its next page view.
+the generation now and again on commit: this process reloads at once, every other within a second.
 """
 
 from __future__ import annotations
@@ -24,11 +24,23 @@ from dialogues.models import Dialogue
 from dynchat.models import Site
 from dynchat.ratelimit import counters
 
-# A process trusts its copy at most this long even when the generation matches (Redis flushed).
+# A process trusts its copy this long without asking Redis (another process's publish shows
+# within it; this process's own at once), and at most LOCAL_SECONDS even when the generation
+# matches (Redis flushed).
+CHECK_SECONDS = 1.0
 LOCAL_SECONDS = 60
 LOCAL_MAX = 10_000
 
-_local: dict[str, tuple[object, float, LiveSite | None]] = {}
+
+@dataclass(slots=True)
+class _Kept:
+    generation: object
+    loaded_at: float
+    checked_at: float
+    site: LiveSite | None
+
+
+_local: dict[str, _Kept] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +61,18 @@ def _generation_key(site_key: str) -> str:
 
 def live_site(site_key: str) -> LiveSite | None:
     """The site with this key as the decision needs it, or None when no site has the key."""
-    generation = counters().get(_generation_key(site_key))
     now = time.monotonic()
     kept = _local.get(site_key)
-    if kept is not None and kept[0] == generation and now - kept[1] < LOCAL_SECONDS:
-        return kept[2]
+    if kept is not None and now - kept.checked_at < CHECK_SECONDS:
+        return kept.site
+    generation = counters().get(_generation_key(site_key))
+    if kept is not None and kept.generation == generation and now - kept.loaded_at < LOCAL_SECONDS:
+        kept.checked_at = now
+        return kept.site
     loaded = load(site_key)
     if len(_local) >= LOCAL_MAX:
         _local.clear()
-    _local[site_key] = (generation, now, loaded)
+    _local[site_key] = _Kept(generation, now, now, loaded)
     return loaded
 
 
@@ -92,8 +107,9 @@ def forget(site_key: str) -> None:
     The second bump covers a page view that loaded the old state before the commit.
     """
     key = _generation_key(site_key)
+    _local.pop(site_key, None)
     counters().incr(key)
-    transaction.on_commit(lambda: counters().incr(key))
+    transaction.on_commit(lambda: (_local.pop(site_key, None), counters().incr(key)))
 
 
 def poke_text(flow: Mapping[str, Any]) -> str | None:

@@ -9,36 +9,12 @@ from django.test import Client
 from django.urls import reverse
 
 from dialogues import services
-from dialogues.models import Dialogue, DialogueStatus, Goal, ImmutableVersion
+from dialogues.models import DialogueStatus, Goal, ImmutableVersion
 from dynchat.models import Site
 from sync.models import AttributeObject, SyncedAttribute
 from sync.services import SyncRefused, remove_attribute
 from tests.conftest import ALLOWED_ORIGIN
-
-TARGETING = {
-    "include": [f"{ALLOWED_ORIGIN}/*"],
-    "exclude": [],
-    "audience": [],
-    "trigger": {"kind": "immediately", "amount": 0},
-}
-
-
-def flow(text: str = "Hello!", goal: str = "Said hello") -> dict[str, Any]:
-    return {
-        "version": 1,
-        "start": "hello",
-        "cards": {
-            "hello": {"type": "message", "text": text, "next": "goal"},
-            "goal": {"type": "goal", "goal": goal, "next": "end"},
-            "end": {"type": "end"},
-        },
-    }
-
-
-def new_dialogue(site: Site, **fields: Any) -> Dialogue:
-    return services.create_dialogue(
-        site=site, name=fields.pop("name", "Welcome"), flow=flow(), targeting=TARGETING, **fields
-    )
+from tests.dialogues.factories import flow, new_dialogue
 
 
 def shown(client: Client, site: Site) -> Any:
