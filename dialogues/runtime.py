@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.core.validators import EmailValidator
 
 from dialogues.audience import group_matches
 from dialogues.flow import Branch, Capture, End, Flow, Goal, Meeting, Message, Question, Rule
-from dialogues.tokens import find_tokens
+from dialogues.tokens import find_tokens, strings_in
 
 MAX_STEPS = 1000
 MAX_EMAIL = 254
@@ -181,21 +181,9 @@ def _forbidden(char: str) -> bool:
 def token_values(flow: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The values of the tokens the flow shows, and no other: the widget renders only these."""
     values: dict[str, dict[str, Any]] = {"lead": {}, "company": {}}
-    for text in _strings(flow.get("cards", {})):
+    for text in strings_in(flow.get("cards", {})):
         for token in find_tokens(text):
             value = facts.get(f"{token.object}.{token.field}")
             if value not in (None, "", []):
                 values[token.object][token.field] = value
     return values
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        if "{{" in value:
-            yield value
-    elif isinstance(value, dict):
-        for child in value.values():
-            yield from _strings(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _strings(child)

@@ -82,3 +82,15 @@ def render(text: str, facts: Mapping[str, object]) -> str:
         last = end
     parts.append(text[last:])
     return "".join(parts)
+
+
+def strings_in(value: object) -> Iterator[str]:
+    """Every string in a JSON value (a flow, a card), depth first: where tokens may be."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for child in value.values():
+            yield from strings_in(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from strings_in(child)

@@ -25,7 +25,7 @@ from dialogues.flow import (
     parse_valid,
     schema_errors,
 )
-from dialogues.tokens import bad_tokens, find_tokens
+from dialogues.tokens import bad_tokens, find_tokens, strings_in
 
 STRUCTURAL = frozenset(
     {
@@ -265,7 +265,7 @@ def attributes_used(flow_data: Any, targeting: Any) -> set[str]:
         used.update(_condition_attributes(card.get("rules")))
         used.update(
             f"{token.object}.{token.field}"
-            for text in _texts_of(card)
+            for text in strings_in(card)
             for token in find_tokens(text)
         )
     audience = targeting.get("audience") if isinstance(targeting, Mapping) else None
@@ -280,14 +280,3 @@ def _condition_attributes(groups: Any) -> Iterator[str]:
         for condition in conditions if isinstance(conditions, list) else ():
             if isinstance(condition, Mapping) and isinstance(condition.get("attribute"), str):
                 yield condition["attribute"]
-
-
-def _texts_of(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for child in value.values():
-            yield from _texts_of(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _texts_of(child)
