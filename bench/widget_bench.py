@@ -1,11 +1,14 @@
-"""What the widget benchmarks (PF-D1, PF-E1) share: the web server as production runs it, and wrk.
+"""What the widget benchmarks (PF-D1, PF-E1, PF-W2…W4) share: the web server as production runs
+it, and wrk.
 
 ``WidgetStack`` starts embedded PostgreSQL and Redis as ``manage.py test`` does (data under
 var/bench-widget/, not durable), migrates, lets the benchmark seed its data through Django in this
 process, then starts gunicorn on 127.0.0.1 with production's configuration
 (``dynchat/gunicorn_config.py``: two gthread workers) — DEBUG off, a throwaway SECRET_KEY, rate
 limits off (the benchmark is one client address) and the URLconf of bench/bench_urls.py, which
-adds ``/bench/trivial`` to the product's. Everything stops when the ``with`` block ends, on Ctrl-C
+adds ``/bench/trivial`` to the product's. With ``static=True`` it first collects the static files
+into its STATIC_ROOT, hashed and compressed as a deploy's ``collectstatic`` does, for the benchmarks
+that load the chat frame. Everything stops when the ``with`` block ends, on Ctrl-C
 and on failure too (bench/stack.py), and var/bench-widget/ goes with it (its logs stay when
 something failed).
 
@@ -46,8 +49,9 @@ WORKERS = 2
 class WidgetStack(BenchStack):
     """PostgreSQL, Redis, Django in this process (for seeding and checks), gunicorn once asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, static: bool = False) -> None:
         super().__init__(VAR)
+        self.static = static  # collect the static files (the chat frame's) before serving
         self.port = 0  # gunicorn's, chosen once PostgreSQL and Redis have theirs
         self.keep_logs = False  # a benchmark sets it when something deserves a look
 
@@ -62,7 +66,7 @@ class WidgetStack(BenchStack):
     def start(self, supervisor: Supervisor) -> None:
         started = time.monotonic()
         # Always production's defaults, whatever this shell's environment says.
-        drop = ("MARKETO_", "SECRET_KEY", "RATELIMITS", "ALLOWED_HOSTS", "SITE_URL")
+        drop = ("MARKETO_", "SECRET_KEY", "RATELIMITS", "ALLOWED_HOSTS", "SITE_URL", "STATIC_ROOT")
         env = self.backing_services(supervisor, drop=drop)
         self.port = free_port()
         env.update(
@@ -77,8 +81,14 @@ class WidgetStack(BenchStack):
             WEB_CONCURRENCY=str(WORKERS),
         )
         self.setup_django(env)
-        (self.var / "static").mkdir()  # WhiteNoise's STATIC_ROOT; these endpoints serve no files
-        say(f"set up in {time.monotonic() - started:.0f} s: PostgreSQL, Redis, migrated")
+        (self.var / "static").mkdir()  # WhiteNoise's STATIC_ROOT (var/bench-widget/static)
+        done = "PostgreSQL, Redis, migrated"
+        if self.static:
+            from django.core.management import call_command
+
+            call_command("collectstatic", interactive=False, verbosity=0)
+            done += ", static files collected"
+        say(f"set up in {time.monotonic() - started:.0f} s: {done}")
 
     def serve(self) -> None:
         """Start gunicorn as production runs it, once the data is seeded; wait until it answers."""
@@ -119,10 +129,11 @@ class WidgetStack(BenchStack):
 # Seeding
 
 
-def make_site(name: str = "bench.example") -> Site:
+def make_site(name: str = "bench.example", *, origin: str = ORIGIN, **fields: Any) -> Site:
+    """A site whose pages are on ``origin``; ``fields``: other Site fields (appearance, …)."""
     from dynchat.models import Site
 
-    return Site.objects.create(name=name, allowed_origins=[ORIGIN])
+    return Site.objects.create(name=name, allowed_origins=[origin], **fields)
 
 
 def publish_dialogue(
@@ -146,9 +157,10 @@ def targeting(
     *,
     exclude: list[str] | None = None,
     trigger: dict[str, Any] | None = None,
+    origin: str = ORIGIN,
 ) -> dict[str, Any]:
     return {
-        "include": [f"{ORIGIN}/*"],
+        "include": [f"{origin}/*"],
         "exclude": exclude or [],
         "audience": audience or [],
         "trigger": trigger or {"kind": "immediately", "amount": 0},

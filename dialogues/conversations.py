@@ -9,7 +9,6 @@ Marketo through the outbox in the same transaction.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from dialogues.models import (
 )
 from dialogues.runtime import Refused, Step, accept, advance, fact_key
 from dialogues.visitors import facts_of, lead_of_cookie
+from dialogues.writeback import MARKETO_VALUE_LENGTH, fitted_for_marketo, outbox_key
 from dynchat.ratelimit import retry_after
 from sync.outbox import ChatActivity, queue_chat_activity, queue_lead_push
 
@@ -42,7 +42,6 @@ INTERACTIONS = {
     "capture": EventKind.CAPTURE,
     "decline": EventKind.DECLINED,
 }
-MARKETO_VALUE_LENGTH = 255
 
 
 @dataclass
@@ -52,6 +51,7 @@ class Outcome:
     conversation: Conversation
     accepted: int
     error: Refused | None = None
+    walked: list[str] = field(default_factory=list)  # the cards shown after the last answer
 
 
 @transaction.atomic
@@ -201,7 +201,7 @@ def record_events(
         if url:
             locked.page_url = url
         run.finish()
-    return Outcome(conversation=locked, accepted=accepted, error=error)
+    return Outcome(conversation=locked, accepted=accepted, error=error, walked=run.walked)
 
 
 @dataclass
@@ -222,6 +222,7 @@ class _Run:
     goals: list[str] = field(default_factory=list)  # reached in this batch
     events: list[ConversationEvent] = field(default_factory=list)  # inserted at once by finish
     reached: set[str] | None = None  # every goal reached so far, read when first needed
+    walked: list[str] = field(default_factory=list)  # the cards the last answer led through
 
     def __post_init__(self) -> None:
         self.flow = parse_valid(self.conversation.version.flow)
@@ -264,6 +265,7 @@ class _Run:
             if answer.field and answer.field != "email":
                 self.store_field(seq, answer.field, answer.value, overwrite=answer.overwrite)
         step = advance(self.flow, answer.next, self.facts)
+        self.walked = step.shown
         if step.goals and self.reached is None:
             self.reached = set(_goal_names(conversation))
         arrived = _arrive(
@@ -336,7 +338,7 @@ class _Run:
         if self.lead_seq is not None:
             queue_lead_push(
                 email=email,
-                fields={**visitor.fields, "email": email},
+                fields={**fitted_for_marketo(visitor.fields), "email": email},
                 reason="dialogue",
                 key=f"conversation:{pk}:lead:{self.lead_seq}",
             )
@@ -349,7 +351,7 @@ class _Run:
                 dialogue=name,
                 attributes={"pageUrl": page, **attributes},
                 occurred_at=self.now,
-                key=_outbox_key(pk, key),
+                key=outbox_key(pk, key),
             )
 
         if conversation.state != ConversationState.TRIGGERED and (
@@ -368,14 +370,6 @@ class _Run:
                 f"field:{seq}",
                 {"fieldName": field_name, "fieldValue": value[:MARKETO_VALUE_LENGTH]},
             )
-
-
-def _outbox_key(conversation_id: int, what: str) -> str:
-    """An outbox key within the column's 200 characters, whatever the goal's name."""
-    key = f"conversation:{conversation_id}:{what}"
-    if len(key) <= 200:
-        return key
-    return f"conversation:{conversation_id}:{hashlib.blake2b(what.encode()).hexdigest()}"
 
 
 def _goal_names(conversation: Conversation) -> list[str]:

@@ -50,6 +50,10 @@ class LiveSite:
     allowed_origins: frozenset[str]
     chat_enabled: bool
     candidates: tuple[Candidate, ...]
+    require_consent: bool = False
+    appearance: Mapping[str, Any] | None = None
+    verify_identity: bool = False
+    identity_secret: str = ""
 
     def allows(self, origin: str) -> bool:
         return origin in self.allowed_origins
@@ -98,6 +102,10 @@ def load(site_key: str) -> LiveSite | None:
         allowed_origins=frozenset(site.allowed_origins),
         chat_enabled=site.chat_enabled,
         candidates=candidates,
+        require_consent=site.require_consent,
+        appearance=site.appearance,
+        verify_identity=site.verify_identity,
+        identity_secret=site.identity_secret,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -169,6 +170,9 @@ class Visitor(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="Withdrew consent: their tokens and browser id are void."
+    )
 
     class Meta:
         constraints = [
@@ -181,6 +185,20 @@ class Visitor(models.Model):
 
     def __str__(self) -> str:
         return self.email or f"visitor {self.key[:8]}"
+
+    @property
+    def label(self) -> str:
+        """How the admin names the visitor: their e-mail, else their lead, else anonymous."""
+        if self.email:
+            return self.email
+        return f"Marketo lead {self.lead_id}" if self.lead_id else "Anonymous visitor"
+
+    def withdraw(self) -> None:
+        """The visitor withdrew consent: the id their browser kept no longer finds them (it cannot
+        be sent: "~" is not a visitor-id character) and their conversation tokens are void."""
+        self.key = "~" + secrets.token_urlsafe(32)
+        self.withdrawn_at = timezone.now()
+        self.save(update_fields=["key", "withdrawn_at"])
 
 
 class ConversationState(models.TextChoices):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,12 @@ class Step:
     card: str | None
     goals: tuple[tuple[str, str], ...] = ()  # (goal card id, goal name), in the order reached
     completed: bool = False
+    messages: tuple[str, ...] = ()  # the message cards passed on the way, in order
+
+    @property
+    def shown(self) -> list[str]:
+        """The cards the widget shows for this walk: its messages, then the card awaiting."""
+        return [*self.messages, self.card] if self.card else list(self.messages)
 
 
 @dataclass(frozen=True)
@@ -90,26 +96,62 @@ def advance(flow: Flow, card_id: str | None, facts: Mapping[str, Any]) -> Step:
     (after ``MAX_STEPS`` cards): a visitor is never stuck on a card they cannot answer.
     """
     goals: list[tuple[str, str]] = []
+    messages: list[str] = []
     current = card_id
     for _ in range(MAX_STEPS):
         if current is None or current not in flow.cards:
             break
-        card = flow.cards[current]
+        here, card = current, flow.cards[current]
         match card:
             case Message(next=next_card):
+                messages.append(here)
                 current = next_card
             case Goal(goal=name, next=next_card):
-                goals.append((current, name))
+                goals.append((here, name))
                 current = next_card
             case Branch():
                 current = _choose(card, facts)
             case Capture(skip_if_known=True, field=field, next=next_card) if _known(facts, field):
                 current = next_card
             case Question() | Capture() | Meeting():
-                return Step(current, tuple(goals), completed=False)
+                return Step(here, tuple(goals), completed=False, messages=tuple(messages))
             case End():
                 break
-    return Step(None, tuple(goals), completed=True)
+    return Step(None, tuple(goals), completed=True, messages=tuple(messages))
+
+
+def replay(
+    flow: Flow,
+    facts: Mapping[str, Any],
+    transcript: Sequence[tuple[str, str, str]],
+    awaiting: str | None,
+) -> list[str]:
+    """The cards a returning visitor is shown again, in order, to rebuild the conversation.
+
+    ``transcript`` holds what they did, as (kind, card, value): answers, captures, declines. The
+    walks between are taken with today's facts, so a branch may go another way than it did; the
+    cards answered and the one ``awaiting`` them are always in the path, each where it belongs.
+    """
+    path = list(advance(flow, flow.start, facts).messages)
+    for kind, card_id, value in transcript:
+        path.append(card_id)
+        path += advance(flow, _next_after(flow, kind, card_id, value), facts).messages
+    if awaiting is not None:
+        path.append(awaiting)
+    return path
+
+
+def _next_after(flow: Flow, kind: str, card_id: str, value: str) -> str | None:
+    """Where an answer recorded as (kind, card, value) led."""
+    match flow.cards.get(card_id):
+        case Question(answers=answers) if kind == "answer":
+            for answer in answers:
+                if (answer.value or answer.label) == value:
+                    return answer.next
+            return None
+        case Capture(next=next_card) | Meeting(next=next_card):
+            return next_card
+    return None
 
 
 def accept(flow: Flow, awaiting: str | None, event: Mapping[str, Any]) -> Accepted:

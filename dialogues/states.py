@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from dialogues.flow import parse_valid
 from dialogues.models import Conversation, ConversationEvent, ConversationState, EventKind
-from dialogues.runtime import token_values
+from dialogues.runtime import replay, token_values
 from dialogues.visitors import facts_of
 
 TRANSCRIPT_KINDS = (EventKind.ANSWER, EventKind.CAPTURE, EventKind.DECLINED)
 
 
-def state(conversation: Conversation, *, history: bool = True) -> dict[str, Any]:
+def state(
+    conversation: Conversation, *, history: bool = True, walked: Sequence[str] = ()
+) -> dict[str, Any]:
     """The conversation as the widget resumes it (the API's STATE).
 
-    Without ``history`` (answers to a batch of events: the widget has the transcript already)
-    it leaves out the transcript and goals, which grow with the conversation.
+    ``path`` lists the cards to show, in order. With ``history`` it is the whole conversation, to
+    rebuild with the transcript (each answered card takes the transcript's next entry). Without
+    (answers to a batch of events: the widget has the rest already) it is the cards ``walked``
+    since the batch's last answer, and the transcript and goals, which grow, are left out.
     """
     events = (
         ConversationEvent.objects.filter(
@@ -33,12 +39,21 @@ def state(conversation: Conversation, *, history: bool = True) -> dict[str, Any]
         else:
             transcript.append({"type": kind, "card": card, "value": value})
     completed = conversation.state == ConversationState.COMPLETED
+    awaiting = None if completed or not conversation.card else conversation.card
+    facts = facts_of(conversation.visitor)
+    flow = conversation.version.flow
+    if history:
+        answered = [(entry["type"], entry["card"], entry["value"]) for entry in transcript]
+        path = replay(parse_valid(flow), facts, answered, awaiting)
+    else:
+        path = list(walked)
     return {
         "id": conversation.pk,
         "dialogue": conversation.dialogue_id,
         "version": conversation.version_id,
         "state": conversation.state,
-        "card": None if completed or not conversation.card else conversation.card,
+        "card": awaiting,
         "last_seq": conversation.last_seq,
-        "lead": token_values(conversation.version.flow, facts_of(conversation.visitor)),
+        "path": path,
+        "lead": token_values(flow, facts),
     } | ({"transcript": transcript, "goals": goals} if history else {})

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dialogues.views import builder, history, lists, targeting
+from dialogues.views import builder, conversations, history, lists, targeting
 
 app_name = "dialogues"
 
@@ -22,5 +22,18 @@ urlpatterns = [
     path("dialogues/<int:pk>/versions/", history.versions, name="versions"),
     path("dialogues/<int:pk>/versions/<int:number>/", history.version_detail, name="version"),
     path("dialogues/<int:pk>/test/", history.test_visitor, name="test"),
+    path(
+        "dialogues/<int:pk>/conversations/", conversations.conversation_list, name="conversations"
+    ),
+    path(
+        "dialogues/<int:pk>/conversations/<int:conversation_id>/",
+        conversations.transcript,
+        name="transcript",
+    ),
+    path(
+        "marketo/leads/<int:lead_id>/conversations/",
+        conversations.lead_conversations,
+        name="lead-conversations",
+    ),
     path("reports/", lists.reports, name="reports"),
 ]

@@ -15,6 +15,24 @@ from dynchat.models import Role, Site, User
 MARKETER_EMAIL = "marketer@demo.dynchat.test"
 AGENT_EMAIL = "agent@demo.dynchat.test"
 SITE_NAME = "Demo site"
+# The demo site's widget (read by widget.appearance.Appearance; set once, so a marketer's changes
+# survive the next run): a deep green, a named bot, the poke on.
+DEMO_APPEARANCE = {
+    "primary": "#0b6e4f",
+    "background": "#ffffff",
+    "text": "#1d2433",
+    "bot_bubble": "#e8f3ee",
+    "visitor_bubble": "#0b6e4f",
+    "font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+    "position": "right",
+    "offset_x": 24,
+    "offset_y": 24,
+    "icon": "dots",
+    "bot_name": "Ada from Acme",
+    "delay_ms": 700,
+    "poke": True,
+    "poke_mobile": False,
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +67,9 @@ def load_demo(*, host_origin: str, logins: DemoLogins) -> dict[str, str]:
         time_zone="America/New_York",
         password=logins.agent_password,
     )
-    site = Site.objects.filter(name=SITE_NAME).first() or Site.objects.create(name=SITE_NAME)
+    site = Site.objects.filter(name=SITE_NAME).first() or Site.objects.create(
+        name=SITE_NAME, require_consent=False, appearance=DEMO_APPEARANCE
+    )
     if host_origin not in site.allowed_origins:
         site.allowed_origins = [*site.allowed_origins, host_origin]
         site.save(update_fields=["allowed_origins", "updated_at"])

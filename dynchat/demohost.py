@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import html
 import urllib.parse
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PAGES = {
@@ -48,21 +49,33 @@ TEMPLATE = """<!doctype html>
 """
 
 
-def make_handler(script: str, site: str, quiet: bool = False) -> type[BaseHTTPRequestHandler]:
-    """Pages that embed ``script`` for ``site``; ``?site=KEY`` embeds another site's key."""
+def make_handler(
+    script: str, site: str, quiet: bool = False, documents: Mapping[str, str] | None = None
+) -> type[BaseHTTPRequestHandler]:
+    """Pages that embed ``script`` for ``site``; ``?site=KEY`` embeds another site's key, and a
+    page with neither embeds nothing.
+
+    ``documents`` adds whole HTML documents by path, each with ``{snippet}`` where the script tag
+    goes (read at each request, so the caller may add some later).
+    """
+    extra: Mapping[str, str] = {} if documents is None else documents
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             url = urllib.parse.urlsplit(self.path)
-            page = PAGES.get(url.path)
-            if page is None:
+            key = urllib.parse.parse_qs(url.query).get("site", [site])[0]
+            snippet = snippet_for(script, key) if key else ""  # no key: a page without chat
+            document, page = extra.get(url.path), PAGES.get(url.path)
+            if document is not None:
+                body = document.replace("{snippet}", snippet)
+            elif page is not None:
+                title, text = page
+                body = TEMPLATE.format(
+                    title=html.escape(title), text=html.escape(text), snippet=snippet
+                )
+            else:
                 self.send_error(404)
                 return
-            title, text = page
-            key = urllib.parse.parse_qs(url.query).get("site", [site])[0]
-            body = TEMPLATE.format(
-                title=html.escape(title), text=html.escape(text), snippet=snippet_for(script, key)
-            )
             data = body.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -82,9 +95,14 @@ def snippet_for(script: str, site: str) -> str:
 
 
 def serve(
-    port: int, script: str, site: str, host: str = "127.0.0.1", quiet: bool = False
+    port: int,
+    script: str,
+    site: str,
+    host: str = "127.0.0.1",
+    quiet: bool = False,
+    documents: Mapping[str, str] | None = None,
 ) -> ThreadingHTTPServer:
-    return ThreadingHTTPServer((host, port), make_handler(script, site, quiet))
+    return ThreadingHTTPServer((host, port), make_handler(script, site, quiet, documents))
 
 
 def main() -> None:

@@ -79,6 +79,10 @@ def new_site_key() -> str:
     return secrets.token_urlsafe(16)
 
 
+def new_identity_secret() -> str:
+    return secrets.token_hex(32)
+
+
 class Site(models.Model):
     """A customer website that embeds the widget: its public key and the origins allowed to use it.
 
@@ -92,6 +96,20 @@ class Site(models.Model):
     chat_enabled = models.BooleanField(
         default=True, help_text="Off hides every dialogue of this site at once."
     )
+    require_consent = models.BooleanField(
+        default=False,
+        help_text="Store nothing in visitors' browsers until they open the chat or your consent "
+        "banner grants it (Dynchat('consent.grant')).",
+    )
+    appearance = models.JSONField(
+        default=dict, blank=True, help_text="Colours, launcher, bot name… (widget.appearance)."
+    )
+    verify_identity = models.BooleanField(
+        default=False,
+        help_text="Trust Dynchat('identify', …) only with a hash your server signs with the site's "
+        "identity secret.",
+    )
+    identity_secret = models.CharField(max_length=64, default=new_identity_secret, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -269,7 +269,8 @@ RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMITS = {
     "widget-decide": "200/h",
     "widget-version": "200/h",
-    "widget-document": "60/h",
+    # The chat frame's document (once per page view that opens chat) and the OpenAPI document.
+    "widget-document": "600/h",
     # Per (client address, site key); e-mail captures also per (e-mail, site key).
     "widget-conversation": "30/m",
     "widget-events": "60/m",

@@ -9,7 +9,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from widget.payloads import EVENTS_SCHEMA, START_SCHEMA, VISITOR_ID_CHARS
+from widget.payloads import (
+    EVENTS_SCHEMA,
+    IDENTIFY_SCHEMA,
+    START_SCHEMA,
+    VISITOR_ID_CHARS,
+    WITHDRAW_SCHEMA,
+)
 
 JSON = "application/json"
 # Empty means "no visitor id yet" (storage not allowed), as the loader sends it.
@@ -36,10 +42,18 @@ TRIGGER: dict[str, Any] = {
 }
 DECISION: dict[str, Any] = {
     "type": "object",
-    "required": ["site", "enabled", "outcome", "dialogue"],
+    "required": ["site", "enabled", "outcome", "dialogue", "consent", "appearance"],
     "properties": {
         "site": {"type": "string"},
         "enabled": {"type": "boolean"},
+        "consent": {
+            "type": "boolean",
+            "description": "The site requires consent before the widget stores anything.",
+        },
+        "appearance": {
+            "type": "object",
+            "description": "Colours, font, launcher, bot name and poke (widget/appearance.py).",
+        },
         "outcome": {"enum": ["show", "continue", "none"]},
         "dialogue": {
             "oneOf": [
@@ -76,7 +90,7 @@ VERSION: dict[str, Any] = {
 STATE: dict[str, Any] = {
     "type": "object",
     # Answers to events leave out the transcript and goals (the widget has them already).
-    "required": ["id", "dialogue", "version", "state", "card", "last_seq", "lead"],
+    "required": ["id", "dialogue", "version", "state", "card", "last_seq", "path", "lead"],
     "properties": {
         "id": {"type": "integer"},
         "dialogue": {"type": "integer"},
@@ -84,6 +98,12 @@ STATE: dict[str, Any] = {
         "state": {"enum": ["triggered", "engaged", "completed"]},
         "card": {"type": ["string", "null"], "description": "The card awaiting the visitor."},
         "last_seq": {"type": "integer", "minimum": 0},
+        "path": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Card ids to show, in order: the whole conversation (with the "
+            "transcript) when resuming, the cards the last answer led to otherwise.",
+        },
         "transcript": {
             "type": "array",
             "items": {
@@ -109,7 +129,8 @@ STATE: dict[str, Any] = {
 def _errors(*statuses: int) -> dict[str, Any]:
     descriptions = {
         400: "Malformed request (`invalid_json`, `invalid_request`, `invalid_content_length`).",
-        401: "No or a forged conversation token (`token_missing`, `token_invalid`).",
+        401: "No, a forged or a withdrawn conversation token (`token_missing`, `token_invalid`, "
+        "`token_revoked`).",
         403: "Origin not allowed, or the token of another conversation.",
         404: "Unknown site, version or conversation.",
         405: "Method not allowed.",
@@ -290,6 +311,37 @@ def document() -> dict[str, Any]:
                             202,
                         ),
                         **_errors(400, 401, 403, 404, 409, 413, 415, 422, 429),
+                    },
+                }
+            },
+            "/api/widget/v1/visitors/withdraw": {
+                "post": {
+                    "operationId": "withdrawConsent",
+                    "summary": "The visitor withdrew consent: their conversation tokens end now.",
+                    "requestBody": _body(WITHDRAW_SCHEMA, "Withdraw", schemas),
+                    "responses": {
+                        "204": {"description": "Done (also when the visitor was not known)."},
+                        **_errors(400, 403, 404, 413, 415, 429),
+                    },
+                }
+            },
+            "/api/widget/v1/visitors/identify": {
+                "post": {
+                    "operationId": "identify",
+                    "summary": "Who the visitor is, signed by the customer's server "
+                    "(HMAC-SHA256 of `email:ts` with the site's identity secret).",
+                    "requestBody": _body(IDENTIFY_SCHEMA, "Identify", schemas),
+                    "responses": {
+                        **_ok(
+                            "Whether the visitor is now that person (false: unsigned, wrongly "
+                            "signed, older than a day, or the site does not verify identity).",
+                            {
+                                "type": "object",
+                                "required": ["identified"],
+                                "properties": {"identified": {"type": "boolean"}},
+                            },
+                        ),
+                        **_errors(400, 403, 404, 413, 415, 429),
                     },
                 }
             },

@@ -38,6 +38,35 @@ START_SCHEMA: Final[dict[str, Any]] = {
     "additionalProperties": False,
 }
 
+WITHDRAW_SCHEMA: Final[dict[str, Any]] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://dynchat.example/schemas/widget-withdraw.json",
+    "title": "A visitor withdraws consent",
+    "type": "object",
+    "properties": {
+        "site": {"type": "string", "pattern": SITE_KEY},
+        "visitor": {"type": "string", "pattern": VISITOR_ID},
+    },
+    "required": ["site", "visitor"],
+    "additionalProperties": False,
+}
+
+IDENTIFY_SCHEMA: Final[dict[str, Any]] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://dynchat.example/schemas/widget-identify.json",
+    "title": "The host page says who the visitor is, signed by its server",
+    "type": "object",
+    "properties": {
+        "site": {"type": "string", "pattern": SITE_KEY},
+        "visitor": {"type": "string", "pattern": VISITOR_ID},
+        "email": {"type": "string", "format": "email", "minLength": 3, "maxLength": 254},
+        "ts": {"type": "integer", "minimum": 0, "maximum": 32_503_680_000},
+        "hash": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+    },
+    "required": ["site", "visitor", "email", "ts"],
+    "additionalProperties": False,
+}
+
 
 def _event(kind: str, **properties: Any) -> dict[str, Any]:
     required = ["seq", "type", *(name for name in properties if name != "hp")]
@@ -101,6 +130,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 _start = Validator(START_SCHEMA)
 _events = Validator(EVENTS_SCHEMA)
+_withdraw = Validator(WITHDRAW_SCHEMA)
+_identify = Validator(IDENTIFY_SCHEMA)
 # The fast yes/no checks of the same schemas: a valid body (nearly all) never meets jsonschema.
 _start_ok = compile_check(START_SCHEMA)
 _events_ok = compile_check(inline(EVENTS_SCHEMA, EVENTS_SCHEMA["$defs"]))
@@ -175,3 +206,11 @@ def start_problems(value: Any) -> dict[str, list[dict[str, str]]]:
 
 def events_problems(value: Any) -> dict[str, list[dict[str, str]]]:
     return {} if _events_ok(value) else problems(_events, value)
+
+
+def withdraw_problems(value: Any) -> dict[str, list[dict[str, str]]]:
+    return problems(_withdraw, value)
+
+
+def identify_problems(value: Any) -> dict[str, list[dict[str, str]]]:
+    return problems(_identify, value)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from widget.views import api, config, conversations, loader, openapi
+from widget.appearance import AVATAR_PATH
+from widget.views import api, avatars, config, conversations, frame, loader, openapi, visitors
 
 app_name = "widget"
 
@@ -16,10 +17,18 @@ site_urls = [
         config.site_chat_enabled,
         name="site-chat-enabled",
     ),
+    path("configuration/sites/<int:pk>/avatar/", avatars.site_avatar, name="site-avatar"),
+    path(
+        "configuration/sites/<int:pk>/avatar/remove/",
+        avatars.site_avatar_remove,
+        name="site-avatar-remove",
+    ),
 ]
 
 public_urls = [
     path("widget.js", loader.loader_script, name="loader"),
+    path(f"{AVATAR_PATH}<slug:digest>", avatars.avatar, name="avatar"),
+    path("widget/frame", frame.frame, name="frame"),
     path("api/widget/v1/openapi.json", openapi.openapi, name="openapi"),
     path("api/widget/v1/decide", api.decide, name="decide"),
     path("api/widget/v1/versions/<int:version_id>", api.version, name="version"),
@@ -34,6 +43,8 @@ public_urls = [
         conversations.events,
         name="events",
     ),
+    path("api/widget/v1/visitors/withdraw", visitors.withdraw, name="withdraw"),
+    path("api/widget/v1/visitors/identify", visitors.identify, name="identify"),
 ]
 
 urlpatterns = [*site_urls, *public_urls]

@@ -387,6 +387,9 @@ def test_state_shows_the_transcript_goals_and_the_tokens_values(site: Site) -> N
         "state": "engaged",
         "card": "meet",
         "last_seq": 2,
+        # The greeting, the question and capture answered, the card awaiting; the name and
+        # e-mail captures were skipped (known), goals and branches show nothing.
+        "path": ["c1", "q1", "co", "meet"],
         "transcript": [
             {"type": "answer", "card": "q1", "value": "Yes please"},
             {"type": "capture", "card": "co", "value": "Acme"},

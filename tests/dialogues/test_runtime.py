@@ -14,6 +14,7 @@ from dialogues.runtime import (
     accept,
     advance,
     clean_value,
+    replay,
     token_values,
 )
 
@@ -45,7 +46,9 @@ def test_messages_and_goals_are_passed_to_the_first_question() -> None:
         "q": QUESTION,
         "done": END,
     }
-    assert advance(flow(cards), "c1", {}) == Step("q", (("g", "Greeted"),), completed=False)
+    step = advance(flow(cards), "c1", {})
+    assert step == Step("q", (("g", "Greeted"),), completed=False, messages=("c1",))
+    assert step.shown == ["c1", "q"]
 
 
 def test_a_walk_that_reaches_an_end_card_completes() -> None:
@@ -288,3 +291,32 @@ def test_token_values_hold_only_the_fields_the_flow_shows() -> None:
     }
     values = token_values({"version": 1, "start": "c1", "cards": cards}, facts)
     assert values == {"lead": {"firstName": "Ada"}, "company": {"company": "Acme"}}
+
+
+REPLAYED = {
+    "c1": {"type": "message", "text": "Hi", "next": "q"},
+    "q": QUESTION,
+    "done": {"type": "message", "text": "Great", "next": "mail"},
+    "mail": capture(next="bye"),
+    "bye": {"type": "message", "text": "Thanks!", "next": "end"},
+    "end": END,
+}
+
+
+def test_a_replay_shows_the_messages_around_each_answer_in_order() -> None:
+    transcript = [("answer", "q", "yes"), ("capture", "mail", "ada@example.com")]
+    assert replay(flow(REPLAYED), {}, transcript, awaiting=None) == [
+        "c1", "q", "done", "mail", "bye",
+    ]  # fmt: skip
+
+
+def test_a_replay_ends_on_the_card_awaiting_the_visitor() -> None:
+    transcript = [("answer", "q", "yes")]
+    assert replay(flow(REPLAYED), {}, transcript, awaiting="mail") == ["c1", "q", "done", "mail"]
+
+
+def test_a_replay_keeps_every_answered_card_even_when_the_walk_would_now_differ() -> None:
+    """An answer whose value no longer matches (the flow's answers were the visitor's then)
+    leads nowhere; the later answers are still shown where they belong."""
+    transcript = [("answer", "q", "a value no answer has"), ("capture", "mail", "ada@example.com")]
+    assert replay(flow(REPLAYED), {}, transcript, awaiting=None) == ["c1", "q", "mail", "bye"]

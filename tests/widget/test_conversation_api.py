@@ -371,6 +371,7 @@ def test_a_body_over_16_kib_is_refused_before_parsing(
 def test_preflights_answer_the_sites_origins_only(
     client: Client, site: Site, version: DialogueVersion, url: str, methods: str
 ) -> None:
+    """W-6 for the conversation API: preflights answer the site's exact origins only."""
     pk, _ = started(client, site, version)
     if url != START:
         url = reverse(f"widget:{url}", args=[pk])
@@ -406,3 +407,82 @@ def test_a_batch_of_events_costs_a_fixed_number_of_queries_however_many_events_i
         assert send(client, pk, token, {"seq": 11, "type": "closed"}).status_code == 202
     assert len(ten.captured_queries) == len(one.captured_queries)  # one insert for the batch
     assert Conversation.objects.get(pk=pk).events.filter(kind="opened").count() == 10
+
+
+def test_the_answer_to_events_lists_the_cards_the_answer_led_to(
+    client: Client, site: Site, version: DialogueVersion
+) -> None:
+    pk, token = started(client, site, version)
+    body = send(client, pk, token, {"seq": 1, "type": "answer", "card": "q1", "answer": "yes"})
+    # Past the goal (nothing to show) to the name capture awaiting the visitor.
+    assert body.json()["conversation"]["path"] == ["name"]
+
+
+def test_a_resumed_conversation_lists_every_card_shown_with_the_transcript(
+    client: Client, site: Site, version: DialogueVersion
+) -> None:
+    pk, token = started(client, site, version)
+    send(client, pk, token, {"seq": 1, "type": "answer", "card": "q1", "answer": "yes"})
+    resumed = start(client, site, version)
+    assert resumed.status_code == 200
+    conversation = resumed.json()["conversation"]
+    assert conversation["path"] == ["c1", "q1", "name"]
+    assert conversation["transcript"] == [{"type": "answer", "card": "q1", "value": "Yes please"}]
+
+
+WITHDRAW = reverse("widget:withdraw")
+
+
+def test_withdrawing_consent_voids_the_visitors_tokens_at_once(
+    client: Client, site: Site, version: DialogueVersion
+) -> None:
+    """P-9, server side: one request ends the conversation token; the browser id is retired."""
+    pk, token = started(client, site, version)
+    body = {"site": site.key, "visitor": VISITOR}
+    assert post(client, WITHDRAW, body, Origin=ALLOWED_ORIGIN).status_code == 204
+    refused = send(client, pk, token, {"seq": 1, "type": "opened"})
+    assert refused.status_code == 401
+    assert error(refused) == "token_revoked"
+    url = reverse("widget:conversation", args=[pk])
+    read = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert read.status_code == 401
+    visitor = Visitor.objects.get()
+    assert visitor.withdrawn_at is not None
+    assert visitor.key != VISITOR
+    # The same browser id now starts afresh, as a new visitor with nothing of the old one.
+    again = start(client, site, version)
+    assert again.status_code == 201
+    assert again.json()["conversation"]["transcript"] == []
+    assert Visitor.objects.count() == 2
+
+
+def test_withdrawing_an_unknown_visitor_answers_the_same(client: Client, site: Site) -> None:
+    body = {"site": site.key, "visitor": "never-seen-visitor-0001"}
+    assert post(client, WITHDRAW, body, Origin=ALLOWED_ORIGIN).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("body", "origin", "status"),
+    [
+        ({"site": "no-such-site-key", "visitor": VISITOR}, ALLOWED_ORIGIN, 404),
+        ({"site": "SITE", "visitor": VISITOR}, "https://evil.test", 403),
+        ({"site": "SITE", "visitor": VISITOR, "extra": 1}, ALLOWED_ORIGIN, 400),
+        ({"site": "SITE", "visitor": "short"}, ALLOWED_ORIGIN, 400),
+    ],
+)
+def test_withdraw_errors(
+    client: Client, site: Site, body: dict[str, Any], origin: str, status: int
+) -> None:
+    if body["site"] == "SITE":
+        body = {**body, "site": site.key}
+    assert post(client, WITHDRAW, body, Origin=origin).status_code == status
+
+
+def test_the_chat_frame_on_dynchats_own_origin_starts_for_the_page_that_embeds_it(
+    client: Client, site: Site, version: DialogueVersion
+) -> None:
+    """The frame's requests carry Dynchat's origin; the page URL then says which site page it is."""
+    own = "http://testserver"
+    assert post(client, START, start_body(site, version), Origin=own).status_code == 201
+    elsewhere = start_body(site, version, url="https://evil.test/page")
+    assert post(client, START, elsewhere, Origin=own).status_code == 403

@@ -11,6 +11,7 @@ from pytest_django import DjangoAssertNumQueries
 
 from dynchat.models import Site
 from tests.conftest import ALLOWED_ORIGIN
+from widget.appearance import Appearance
 
 
 def decide(
@@ -30,6 +31,8 @@ def test_an_allowed_origin_gets_the_decision_and_may_read_it(client: Client, sit
         "enabled": True,
         "outcome": "none",
         "dialogue": None,
+        "consent": False,
+        "appearance": Appearance().public(avatar_url=None),
     }
     assert response["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
     assert "Origin" in response["Vary"]
@@ -51,6 +54,7 @@ def test_an_allowed_origin_gets_the_decision_and_may_read_it(client: Client, sit
 def test_any_other_origin_is_refused_and_cannot_read_the_answer(
     client: Client, site: Site, origin: str
 ) -> None:
+    """W-6: only the exact allowed origin may read (the allowed one: the test above)."""
     response = decide(client, site, origin)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "origin_not_allowed"
@@ -58,6 +62,7 @@ def test_any_other_origin_is_refused_and_cannot_read_the_answer(
 
 
 def test_another_sites_origin_is_refused_on_this_sites_key(client: Client, site: Site) -> None:
+    """W-6: site B's origin gets nothing with site A's key."""
     Site.objects.create(name="B", allowed_origins=["https://b.example"])
     assert decide(client, site, "https://b.example").status_code == 403
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 
 from dynchat.models import Site
+from tests.widget.configuration import configuration_form
 
 
 def test_the_configuration_page_invites_to_add_a_site(marketer_client: Client) -> None:
@@ -70,19 +71,26 @@ def test_a_site_without_origins_warns_that_the_widget_loads_nowhere(
 def test_editing_a_site_keeps_its_key(marketer_client: Client, site: Site) -> None:
     key = site.key
     marketer_client.post(
-        reverse("widget:site-edit", args=[site.pk]),
-        {"name": "Renamed", "allowed_origins": "https://b.example"},
+        reverse("widget:site-detail", args=[site.pk]),
+        configuration_form(site, name="Renamed", allowed_origins="https://b.example"),
     )
     site.refresh_from_db()
     assert (site.name, site.allowed_origins, site.key) == ("Renamed", ["https://b.example"], key)
 
 
-def test_the_edit_form_shows_origins_one_per_line(marketer_client: Client) -> None:
+def test_the_configuration_page_shows_origins_one_per_line(marketer_client: Client) -> None:
     site = Site.objects.create(
         name="Two", allowed_origins=["https://a.example", "https://b.example"]
     )
-    html = marketer_client.get(reverse("widget:site-edit", args=[site.pk])).content.decode()
+    html = marketer_client.get(reverse("widget:site-detail", args=[site.pk])).content.decode()
     assert "https://a.example\nhttps://b.example</textarea>" in html
+
+
+def test_the_old_edit_address_leads_to_the_origins_section(
+    marketer_client: Client, site: Site
+) -> None:
+    response = marketer_client.get(reverse("widget:site-edit", args=[site.pk]))
+    assert response["Location"] == reverse("widget:site-detail", args=[site.pk]) + "#origins"
 
 
 def test_chat_is_switched_off_by_htmx_with_just_the_switch_redrawn(

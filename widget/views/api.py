@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
@@ -12,10 +15,23 @@ from dynchat.access import public
 from dynchat.http import json_error, json_response
 from dynchat.origins import origin_of
 from dynchat.ratelimit import ratelimit
+from widget.appearance import public_appearance
 from widget.cors import allow_origin
 from widget.forms import DecideForm, VersionForm
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+# The public appearance of each site, computed once per copy of the site this process loads.
+_appearances: dict[str, tuple[object, dict[str, Any]]] = {}
+
+
+def _appearance(site: live.LiveSite) -> dict[str, Any]:
+    kept = _appearances.get(site.key)
+    if kept is None or kept[0] is not site.appearance:
+        if len(_appearances) >= live.LOCAL_MAX:
+            _appearances.clear()
+        kept = (site.appearance, public_appearance(site.appearance, settings.SITE_URL))
+        _appearances[site.key] = kept
+    return kept[1]
 
 
 @public
@@ -67,6 +83,8 @@ def decide(request: HttpRequest) -> JsonResponse:
             "enabled": site.chat_enabled,
             "outcome": chosen.outcome,
             "dialogue": dialogue,
+            "consent": site.require_consent,
+            "appearance": _appearance(site),
         }
     )
     response["Cache-Control"] = "no-store"

@@ -1,0 +1,132 @@
+"""Helpers for the chat frame's browser tests: a published dialogue on a host page's origin, host
+pages on origins of their own (a loopback port each) that embed the frame themselves, and watchers
+for what must never happen (script dialogs, CSP violations, page errors)."""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlencode
+
+from playwright.sync_api import ConsoleMessage, Dialog, Page
+
+from dialogues.models import DialogueVersion, default_targeting
+from dialogues.services import create_dialogue, publish
+from dynchat.models import Site
+
+VISITOR = "frame-test-visitor-0001"
+
+
+def publish_flow(site: Site, flow: dict[str, Any], origin: str) -> DialogueVersion:
+    """A dialogue with ``flow``, published on every page of ``origin``; its live version."""
+    dialogue = create_dialogue(
+        site=site,
+        name="Journey",
+        flow=flow,
+        targeting={**default_targeting(), "include": [f"{origin}/*"]},
+    )
+    return publish(dialogue)
+
+
+def frame_url(base: str, site: Site, host: str) -> str:
+    return f"{base}/widget/frame?{urlencode({'site': site.key, 'host': host})}"
+
+
+# A host page that embeds the frame itself and speaks the loader's side of widget/README.md.
+PROTOCOL_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Host</title></head>
+<body>
+<h1>Host page</h1>
+<iframe id="chat" title="Chat" src="{src}" width="380" height="600"></iframe>
+<script>
+  const dynchat = {dynchat};
+  const start = {start};
+  const chat = document.getElementById("chat");
+  window.heard = [];
+  window.addEventListener("message", (event) => {{
+    if (event.origin !== dynchat || event.source !== chat.contentWindow) return;
+    window.heard.push(event.data);
+    if (event.data.type === "ready" && start) {{
+      chat.contentWindow.postMessage({{dynchat: 1, type: "start", ...start}}, dynchat);
+    }}
+  }});
+</script>
+</body></html>
+"""
+
+
+class HostPage:
+    """One page on an origin of its own (http://127.0.0.1:<port>/), whose HTML may be changed."""
+
+    def __init__(self) -> None:
+        self.body = ""
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                data = owner.body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"{self.origin}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def host_page() -> Iterator[HostPage]:
+    page = HostPage()
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def protocol_page(base: str, src: str, start: dict[str, Any] | None) -> str:
+    return PROTOCOL_PAGE.format(
+        src=html.escape(src), dynchat=json.dumps(base), start=json.dumps(start)
+    )
+
+
+@dataclass
+class Trouble:
+    """Everything that must not happen on the page: dialogs, CSP violations, errors."""
+
+    dialogs: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page) -> Trouble:
+        page.on("dialog", self._dialog)
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        return self
+
+    def _dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            self.console.append(message.text)
+
+    @property
+    def csp_violations(self) -> list[str]:
+        return [text for text in self.console if "Content Security Policy" in text]
