@@ -273,6 +273,7 @@ class EventKind(models.TextChoices):
     CAPTURE = "capture", "Captured"
     DECLINED = "declined", "Declined"
     GOAL = "goal", "Reached goal"
+    BOOKED = "booked", "Booked a meeting"
     COMPLETED = "completed", "Completed"
 
 

@@ -17,50 +17,12 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from dynchat.env import env_bool, env_int, env_list, env_secret, env_str
 from dynchat.keyfile import read_or_create_key
 
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def env_secret(name: str) -> str:
-    """Read a secret from NAME, or from the file named by NAME_FILE (Docker secrets)."""
-    if path := os.environ.get(f"{name}_FILE"):
-        return Path(path).read_text().strip()
-    return os.environ.get(name, "")
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -277,6 +239,10 @@ RATELIMITS = {
     "widget-lead": "10/h",
     "widget-lead-email": "3/d",
     "login": "50/15m",
+    # Booking, per (client address, site key); visitors' cancel/reschedule pages per address.
+    "widget-slots": "60/m",
+    "widget-booking": "10/m",
+    "meeting-manage": "30/h",
     **dict(item.split("=", 1) for item in env_list("RATELIMITS", [])),
 }
 
@@ -303,6 +269,54 @@ MARKETO_EXPORT_DIR = Path(env_str("MARKETO_EXPORT_DIR", str(VAR_DIR / "marketo")
 # Write-back (outbox): the program captured leads are pushed to, and the source Marketo shows.
 MARKETO_PUSH_PROGRAM = env_str("MARKETO_PUSH_PROGRAM", "Dynchat")
 MARKETO_PUSH_SOURCE = env_str("MARKETO_PUSH_SOURCE", "Dynchat")
+
+# E-mail (invitations, reconnect notices). Without EMAIL_HOST, messages are written as files
+# under var/mail so the demo shows what visitors and agents would receive.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Dynchat <no-reply@localhost>")
+_EMAIL_HOST = env_str("EMAIL_HOST")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _EMAIL_HOST,
+                "port": env_int("EMAIL_PORT", 587),
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_secret("EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("EMAIL_USE_TLS", True),
+            },
+        }
+        if _EMAIL_HOST
+        else {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    )
+}
+
+# Calendars (calendars/). Provider endpoints are settings so the bundled sandboxes (or a proxy)
+# can stand in; `manage.py run` points them at the sandboxes unless GOOGLE_CLIENT_ID is set.
+GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID")
+GOOGLE_CLIENT_SECRET = env_secret("GOOGLE_CLIENT_SECRET")
+GOOGLE_AUTH_URI = env_str("GOOGLE_AUTH_URI", "https://accounts.google.com/o/oauth2/v2/auth")
+GOOGLE_TOKEN_URI = env_str("GOOGLE_TOKEN_URI", "https://oauth2.googleapis.com/token")
+GOOGLE_REVOKE_URI = env_str("GOOGLE_REVOKE_URI", "https://oauth2.googleapis.com/revoke")
+# google-api-python-client's root URL for Calendar v3 (ends with a slash).
+GOOGLE_CALENDAR_ROOT_URL = env_str("GOOGLE_CALENDAR_ROOT_URL", "https://www.googleapis.com/")
+MS_CLIENT_ID = env_str("MS_CLIENT_ID")
+MS_CLIENT_SECRET = env_secret("MS_CLIENT_SECRET")
+MS_AUTHORITY = env_str("MS_AUTHORITY", "https://login.microsoftonline.com/common").rstrip("/")
+GRAPH_BASE_URL = env_str("GRAPH_BASE_URL", "https://graph.microsoft.com/v1.0").rstrip("/")
+# A CA bundle to trust for the Microsoft endpoints (the sandbox's own certificate); empty: system.
+MS_CA_BUNDLE = env_str("MS_CA_BUNDLE")
+CALENDAR_TIMEOUT_SECONDS = env_int("CALENDAR_TIMEOUT_SECONDS", 10)
+CALENDAR_BUSY_CACHE_SECONDS = env_int("CALENDAR_BUSY_CACHE_SECONDS", 120)
+# Keys that seal calendar tokens: "version:base64key" pairs, newest first; never SECRET_KEY.
+# `manage.py run` creates one under var/; rotate with `manage.py rotate_calendar_keys`.
+CALENDAR_TOKEN_KEYS = env_list("CALENDAR_TOKEN_KEYS", [])
+if not CALENDAR_TOKEN_KEYS and DEBUG:
+    CALENDAR_TOKEN_KEYS = ["k1:" + read_or_create_key(VAR_DIR / "calendar_token_key", 32)]
+BOOKING_HOLD_SECONDS = env_int("BOOKING_HOLD_SECONDS", 300)
 
 # Celery: reliability first (DESIGN §4). Tasks set their own time limits; the visibility timeout
 # stays above twice the longest of them, so a slow task is never delivered twice.
@@ -338,6 +352,8 @@ CELERY_BEAT_SCHEDULE = {
     "marketo-drain-outbox": {"task": "sync.drain_outbox", "schedule": 30.0},
     # Idempotency keys of finished tasks are kept a week (a redelivery comes within hours).
     "prune-claims": {"task": "dynchat.prune_claims", "schedule": 86400.0},
+    # Meetings whose end has passed become completed (unless marked no-show); holds expire.
+    "meetings-roll-over": {"task": "meetings.roll_over", "schedule": 300.0},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

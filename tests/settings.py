@@ -26,4 +26,6 @@ WHITENOISE_AUTOREFRESH = True
 # Each test run counts its rate limits apart from other runs sharing the Redis server.
 CACHES["default"]["KEY_PREFIX"] = f"dynchat-test-{uuid.uuid4().hex[:8]}"
 CELERY_TASK_ALWAYS_EAGER = True
+# 32 bytes of test key, base64url: "t1" seals every token the tests store.
+CALENDAR_TOKEN_KEYS = ["t1:dGVzdC1vbmx5LWNhbGVuZGFyLWtleS0zMi1ieXRlcyE"]
 CELERY_TASK_EAGER_PROPAGATES = True
