@@ -41,6 +41,7 @@ INTERACTIONS = {
     "answer": EventKind.ANSWER,
     "capture": EventKind.CAPTURE,
     "decline": EventKind.DECLINED,
+    "booked": EventKind.BOOKED,  # recorded by dialogues.booking only: no widget event has it
 }
 
 
@@ -170,14 +171,8 @@ def record_events(
     says why (``card_not_current``, ``invalid_answer``, ``invalid_value``,
     ``conversation_completed``, ``rate_limited``). Refusals are logged as security events.
     """
-    # Visitor first, then conversation: the order start_conversation locks them in.
-    Visitor.objects.select_for_update().values_list("pk", flat=True).get(pk=conversation.visitor_id)
-    locked = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("visitor__site", "version", "dialogue")
-        .get(pk=conversation.pk)
-    )
-    run = _Run(locked, page_url=url or locked.page_url, client_ip=client_ip)
+    locked = lock(conversation)
+    run = Run(locked, page_url=url or locked.page_url, client_ip=client_ip)
     accepted = 0
     error = None
     for event in sorted(events, key=lambda event: int(event["seq"])):
@@ -204,8 +199,19 @@ def record_events(
     return Outcome(conversation=locked, accepted=accepted, error=error, walked=run.walked)
 
 
+def lock(conversation: Conversation) -> Conversation:
+    """The conversation read again and locked (with its visitor) until the transaction ends."""
+    # Visitor first, then conversation: the order start_conversation locks them in.
+    Visitor.objects.select_for_update().values_list("pk", flat=True).get(pk=conversation.visitor_id)
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("visitor__site", "version", "dialogue")
+        .get(pk=conversation.pk)
+    )
+
+
 @dataclass
-class _Run:
+class Run:
     """One batch of events on a locked conversation, and what Marketo must hear about after."""
 
     conversation: Conversation

@@ -155,7 +155,7 @@ def _next_after(flow: Flow, kind: str, card_id: str, value: str) -> str | None:
 
 
 def accept(flow: Flow, awaiting: str | None, event: Mapping[str, Any]) -> Accepted:
-    """Check an answer, capture or decline ``event`` for the card ``awaiting`` the visitor.
+    """Check an answer, capture, decline or booking ``event`` for the card ``awaiting`` the visitor.
 
     Raises ``Refused``: ``card_not_current`` when the event names another card,
     ``invalid_answer`` for an answer id not on the question (or an event the card does not take),
@@ -180,6 +180,9 @@ def accept(flow: Flow, awaiting: str | None, event: Mapping[str, Any]) -> Accept
         return Accepted(card.next, value, card.field, overwrite=card.overwrite)
     if kind == "decline" and isinstance(card, Meeting):
         return Accepted(card.next, "")
+    if kind == "booked" and isinstance(card, Meeting):
+        # Only the server records a booking (dialogues.booking), never the widget's events.
+        return Accepted(card.next, str(event.get("meeting", "")))
     raise Refused("invalid_answer", f"A {card.type} card does not take a {kind} event.")
 
 

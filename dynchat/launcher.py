@@ -35,6 +35,10 @@ RUNNING_FILE = "run.json"
 SHARED_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY_FILE", "SITE_URL", "ALLOWED_HOSTS",
     "MARKETO_BASE_URL", "MARKETO_CLIENT_ID", "MARKETO_CLIENT_SECRET", "MARKETO_BULK_POLL_SECONDS",
+    "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GOOGLE_AUTH_URI", "GOOGLE_TOKEN_URI",
+    "GOOGLE_REVOKE_URI", "GOOGLE_CALENDAR_ROOT_URL", "MS_CLIENT_ID", "MS_CLIENT_SECRET",
+    "MS_AUTHORITY", "GRAPH_BASE_URL", "MS_CA_BUNDLE", "OAUTHLIB_INSECURE_TRANSPORT",
+    "OAUTHLIB_RELAX_TOKEN_SCOPE",
 )  # fmt: skip
 
 
@@ -115,6 +119,49 @@ def start_marketo_sandbox(supervisor: Supervisor, var: Path, env: MutableMapping
     )
 
 
+def start_calendar_sandbox(
+    supervisor: Supervisor, var: Path, env: MutableMapping[str, str]
+) -> None:
+    """Unless GOOGLE_CLIENT_ID names a real Google app, run the bundled calendar sandbox (Google
+    over http, Microsoft over https with a certificate it mints) and point both providers at it."""
+    if env.get("GOOGLE_CLIENT_ID"):
+        supervisor.say("dynchat", "Calendars: using GOOGLE_CLIENT_ID / MS_CLIENT_ID")
+        return
+    port, tls_port = free_port(), free_port()
+    while tls_port == port:
+        tls_port = free_port()
+    state = var / "calendar-sandbox"
+    google_secret = read_or_create_key(var / "calendar-sandbox-google-secret")
+    ms_secret = read_or_create_key(var / "calendar-sandbox-ms-secret")
+    supervisor.start(
+        "calendars",
+        [PYTHON, "-m", "calendars.sandbox", "--port", str(port), "--tls-port", str(tls_port),
+         "--state-dir", str(state), "--google-client-id", "dynchat-demo-google",
+         f"--google-client-secret={google_secret}", "--ms-client-id", "dynchat-demo-ms",
+         f"--ms-client-secret={ms_secret}"],
+        env=env,
+    )  # fmt: skip
+    wait_for_port(port, supervisor, "the calendar sandbox")
+    wait_for_port(tls_port, supervisor, "the calendar sandbox (https)")
+    google, microsoft = f"http://127.0.0.1:{port}", f"https://127.0.0.1:{tls_port}"
+    env.update(
+        GOOGLE_CLIENT_ID="dynchat-demo-google",
+        GOOGLE_CLIENT_SECRET=google_secret,
+        GOOGLE_AUTH_URI=f"{google}/o/oauth2/v2/auth",
+        GOOGLE_TOKEN_URI=f"{google}/token",
+        GOOGLE_REVOKE_URI=f"{google}/revoke",
+        GOOGLE_CALENDAR_ROOT_URL=f"{google}/",
+        MS_CLIENT_ID="dynchat-demo-ms",
+        MS_CLIENT_SECRET=ms_secret,
+        MS_AUTHORITY=f"{microsoft}/common",
+        GRAPH_BASE_URL=f"{microsoft}/v1.0",
+        MS_CA_BUNDLE=str(state / "sandbox-ca.pem"),
+    )
+    # The sandbox's Google endpoints are plain http on loopback, which oauthlib refuses unless
+    # told; and Google may grant scopes in another order or with earlier grants.
+    env.update({"OAUTHLIB_INSECURE_TRANSPORT": "1", "OAUTHLIB_RELAX_TOKEN_SCOPE": "1"})
+
+
 def manage(env: MutableMapping[str, str], *args: str, capture: bool = False) -> str:
     result = subprocess.run(
         [PYTHON, str(ROOT / "manage.py"), *args],
@@ -192,6 +239,8 @@ def run(args: list[str]) -> int:
             start_backing_services(supervisor, var, env, durable=True)
             publish_environment(var, env)
             start_marketo_sandbox(supervisor, var, env)
+            start_calendar_sandbox(supervisor, var, env)
+            publish_environment(var, env)
             say("dynchat", "migrating the database")
             manage(env, "migrate", "--no-input", "--verbosity", "1")
             manage(env, "collectstatic", "--no-input", "--verbosity", "0")
@@ -255,11 +304,19 @@ def banner(env: MutableMapping[str, str], host_origin: str, demo: dict[str, str]
             f"    Agent login:    {demo['agent_email']}  password: {demo['agent_password']}",
             f"    Demo host page: {host_origin}/  (a customer site on another origin)",
             f"    Marketo:        {env.get('MARKETO_BASE_URL', '-')}  {marketo}",
+            f"    Calendars:      {calendars(env)}",
             f"    Data:           {var}  (the next run reuses it)",
             "  Press Ctrl-C to stop everything.",
             "",
         ]
     )
+
+
+def calendars(env: MutableMapping[str, str]) -> str:
+    if env.get("GOOGLE_CLIENT_ID", "").startswith("dynchat-demo-"):
+        google = env.get("GOOGLE_TOKEN_URI", "").removesuffix("/token")
+        return f"sandbox: Google {google}, Microsoft {env.get('GRAPH_BASE_URL', '')}"
+    return "Google and Microsoft (GOOGLE_CLIENT_ID / MS_CLIENT_ID)"
 
 
 def test(args: list[str]) -> int:

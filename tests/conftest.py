@@ -14,6 +14,8 @@ from dynchat.models import Role, Site, User
 from tests.browser import INSTALL_HINT, chromium_path, in_ci
 from tests.worker import celery_worker  # noqa: F401
 
+pytest_plugins = ["calendars.sandbox.testing"]
+
 ALLOWED_ORIGIN = "https://a.example"
 BROWSER_NOTE = pytest.StashKey[str]()
 

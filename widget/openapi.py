@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from widget.openapi_schemas import booking_paths
 from widget.payloads import (
     EVENTS_SCHEMA,
     IDENTIFY_SCHEMA,
@@ -314,6 +315,7 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            **booking_paths(CONVERSATION_ID, _body, schemas),
             "/api/widget/v1/visitors/withdraw": {
                 "post": {
                     "operationId": "withdrawConsent",

@@ -214,3 +214,55 @@ def withdraw_problems(value: Any) -> dict[str, list[dict[str, str]]]:
 
 def identify_problems(value: Any) -> dict[str, list[dict[str, str]]]:
     return problems(_identify, value)
+
+
+# Booking a meeting from a meeting card (widget/views/booking.py).
+INSTANT: Final = {
+    "type": "string",
+    "maxLength": 40,
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})$",
+    "description": "An ISO 8601 instant with its offset, as the slots answer gives it.",
+}
+DURATION: Final = {"type": "integer", "minimum": 5, "maximum": 480}
+# An IANA time zone name's characters ("America/Argentina/Buenos_Aires", "Etc/GMT+5", "UTC").
+TIME_ZONE: Final = r"^[A-Za-z][A-Za-z0-9_+/-]{0,63}$"
+# The client's retry key for one booking attempt (the header Idempotency-Key).
+IDEMPOTENCY_KEY: Final = r"^[A-Za-z0-9_.:-]{8,100}$"
+
+HOLD_SCHEMA: Final[dict[str, Any]] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://dynchat.example/schemas/widget-hold.json",
+    "title": "Keep a slot for the visitor a few minutes",
+    "type": "object",
+    "properties": {"card": CARD, "start": INSTANT, "duration": DURATION},
+    "required": ["card", "start", "duration"],
+    "additionalProperties": False,
+}
+
+BOOKING_SCHEMA: Final[dict[str, Any]] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://dynchat.example/schemas/widget-booking.json",
+    "title": "Book the meeting a meeting card offers",
+    "type": "object",
+    "properties": {
+        "card": CARD,
+        "start": INSTANT,
+        "duration": DURATION,
+        "time_zone": {"type": "string", "pattern": TIME_ZONE},
+        "hold": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    },
+    "required": ["card", "start", "duration", "time_zone"],
+    "additionalProperties": False,
+}
+
+_hold = Validator(HOLD_SCHEMA)
+_booking = Validator(BOOKING_SCHEMA)
+
+
+def hold_problems(value: Any) -> dict[str, list[dict[str, str]]]:
+    return problems(_hold, value)
+
+
+def booking_problems(value: Any) -> dict[str, list[dict[str, str]]]:
+    return problems(_booking, value)

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,29 +15,72 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Rotation',
+            name="Rotation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('count_cancellations', models.BooleanField(default=False, help_text="A cancelled meeting still counts as the agent's turn (off: they get it back).")),
-                ('agent_lead_field', models.CharField(blank=True, default='', help_text="Marketo lead field that receives the assigned agent's e-mail (empty: none).", max_length=80)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "count_cancellations",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A cancelled meeting still counts as the agent's turn (off: they get it back).",
+                    ),
+                ),
+                (
+                    "agent_lead_field",
+                    models.CharField(
+                        blank=True,
+                        default="",
+                        help_text="Marketo lead field that receives the assigned agent's e-mail (empty: none).",
+                        max_length=80,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='RotationMember',
+            name="RotationMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('level', models.FloatField(default=0.0)),
-                ('weight', models.PositiveSmallIntegerField(default=1)),
-                ('meetings', models.PositiveIntegerField(default=0, help_text='Meetings assigned while a member.')),
-                ('paused', models.BooleanField(default=False)),
-                ('away_since', models.DateTimeField(blank=True, help_text='When the calendar was lost (None while connected).', null=True)),
-                ('joined_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('agent', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rotation_member', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("level", models.FloatField(default=0.0)),
+                ("weight", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "meetings",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Meetings assigned while a member."
+                    ),
+                ),
+                ("paused", models.BooleanField(default=False)),
+                (
+                    "away_since",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When the calendar was lost (None while connected).",
+                        null=True,
+                    ),
+                ),
+                ("joined_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "agent",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rotation_member",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
     ]

@@ -29,7 +29,7 @@ PAGES = {
     "widget:sites": "Add your website",
     "calendars:calendar": "No calendar connected",
     "meetings:list": "No meetings booked yet",
-    "routing:queue": "No agents in the rotation yet",
+    "routing:queue": "No agent has connected a calendar yet",
     "dialogues:reports": "No conversations to report yet",
     "sync:overview": "Marketo is not synced yet",
 }

@@ -63,6 +63,9 @@ def test_the_document_is_served_and_names_every_widget_route(client: Client) -> 
         "/api/widget/v1/conversations",
         "/api/widget/v1/conversations/{conversation_id}",
         "/api/widget/v1/conversations/{conversation_id}/events",
+        "/api/widget/v1/conversations/{conversation_id}/slots",
+        "/api/widget/v1/conversations/{conversation_id}/holds",
+        "/api/widget/v1/conversations/{conversation_id}/bookings",
         "/api/widget/v1/visitors/withdraw",
         "/api/widget/v1/visitors/identify",
     }

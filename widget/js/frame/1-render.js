@@ -1,5 +1,5 @@
 /**
- * The chat frame, part 1 of 3: shared settings and helpers, the appearance, rich text and
+ * The chat frame, part 1 of 4: shared settings and helpers, the appearance, rich text and
  * `{{lead.…}}` tokens, the message log and the answer controls.
  *
  * The frame runs in the chat iframe, on Dynchat's origin (widget/README.md). It waits for the
@@ -327,13 +327,4 @@ const captureControls = (id, card, prompt) => {
     interact(event, event.value, showError);
   });
   controls.append(form);
-};
-
-const meetingControls = (id) => {
-  const skip = el("button", "answer", "Skip");
-  skip.type = "button";
-  skip.addEventListener("click", () => interact({ type: "decline", card: id }, "Skip"));
-  const group = el("div", "answers");
-  group.append(skip);
-  controls.append(group);
 };

@@ -1,5 +1,5 @@
 /**
- * The chat frame, part 2 of 3: drawing a path, the server (API calls and the event outbox) and
+ * The chat frame, part 2 of 4: drawing a path, the server (API calls and the event outbox) and
  * answering. Shares one scope with the other parts of widget/js/frame/ (joined by widget/build.py).
  */
 
@@ -31,6 +31,7 @@ const itemsOf = (path, transcript, awaiting) => {
 
 const answerLabel = (card, entry) => {
   if (entry.type === "declined") return "Skip";
+  if (entry.type === "booked") return "Booked a meeting";
   if (entry.type === "answer") {
     const chosen = (card.answers || []).find((a) => (a.value || a.label) === entry.value);
     return chosen ? fill(chosen.label) : entry.value;
@@ -47,21 +48,19 @@ const drawCard = (card) => {
     case "capture":
       return card.prompt ? botText(card.prompt) : null;
     case "meeting":
-      if (card.text) botText(card.text);
-      return botText("Meeting booking is coming soon");
+      return card.text ? botText(card.text) : null;
     default:
       return null;
   }
 };
 
-const hasText = (card) =>
-  card.type === "meeting" || (card.type === "capture" ? !!card.prompt : !!card.text);
+const hasText = (card) => (card.type === "capture" ? !!card.prompt : !!card.text);
 
 const drawControls = (id, card, prompt) => {
   clearControls();
   if (card.type === "question") questionControls(id, card);
   else if (card.type === "capture") captureControls(id, card, prompt);
-  else if (card.type === "meeting") meetingControls(id);
+  else if (card.type === "meeting") meetingControls(id, card);
   focusFirst();
 };
 
@@ -103,8 +102,8 @@ const redraw = (state) => {
 let token = null;
 let pageUrl = "";
 
-const api = async (method, path, body, keepalive = false) => {
-  const headers = {};
+const api = async (method, path, body, keepalive = false, extra = {}) => {
+  const headers = { ...extra };
   if (body) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(config.api + path, {

@@ -1,5 +1,5 @@
 /**
- * The chat frame, part 3 of 3: opening, closing and starting a conversation, messages from the
+ * The chat frame, part 4 of 4: opening, closing and starting a conversation, messages from the
  * loader, the Configuration page's preview, and the wiring that runs on load. Shares one scope with
  * the other parts of widget/js/frame/ (joined by widget/build.py).
  */

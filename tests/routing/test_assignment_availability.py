@@ -1,0 +1,112 @@
+"""RR-7: round robin never gives an agent a meeting outside their availability."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dynchat.models import Site
+from meetings.models import Meeting
+from meetings.refusals import BookingRefused
+from routing.assignment import book
+from tests.calendars.factories import DAYS, connected_agent
+from tests.meetings import request, slot
+
+BOOKINGS = 500
+WEEK = timedelta(days=7)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+# name: (zone, working hours, buffer minutes)
+AGENTS: dict[str, tuple[str, dict[str, list[list[str]]], int]] = {
+    "ann": ("UTC", {day: [["09:00", "17:00"]] for day in WEEKDAYS}, 0),
+    "ben": (
+        "America/New_York",
+        {day: [["09:00", "12:00"], ["13:00", "17:00"]] for day in WEEKDAYS},
+        0,
+    ),
+    "cai": ("Asia/Tokyo", {day: [["10:00", "18:00"]] for day in DAYS[1:6]}, 0),
+    "dee": ("Europe/Berlin", {day: [["08:00", "24:00"]] for day in DAYS}, 15),
+}
+
+
+def _clock(text: str) -> time:
+    return time.max if text == "24:00" else time.fromisoformat(text)
+
+
+def inside_working_hours(
+    start: datetime, end: datetime, zone: str, hours: dict[str, list[list[str]]]
+) -> bool:
+    """The oracle's own reading of working hours: the meeting lies in one block, local time."""
+    local_start, local_end = start.astimezone(ZoneInfo(zone)), end.astimezone(ZoneInfo(zone))
+    last = local_end - timedelta(microseconds=1)
+    if last.date() != local_start.date():
+        return False
+    blocks = hours.get(DAYS[local_start.weekday()], [])
+    return any(
+        _clock(begin) <= local_start.time() and last.time() < _clock(finish)
+        for begin, finish in blocks
+    )
+
+
+def external_busy(rng: random.Random, first: datetime) -> list[tuple[datetime, datetime]]:
+    events = []
+    for _ in range(25):
+        start = first + timedelta(minutes=15 * rng.randrange(7 * 24 * 4))
+        events.append((start, start + timedelta(minutes=rng.choice([15, 30, 45, 60, 120]))))
+    return sorted(events)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(600)
+def test_no_meeting_falls_outside_its_agents_availability(
+    site: Site, calendar_sandbox: Any, calendar_settings: Any
+) -> None:
+    """RR-7: 500 bookings over a week, agents in four zones with their own hours, buffers and
+    external busy events: an independent oracle finds 0 meetings outside availability."""
+    rng = random.Random(7)
+    first = slot(days=2, hour=0)
+    busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    rules: dict[int, tuple[str, dict[str, list[list[str]]], int]] = {}
+    for name, (zone, hours, buffer) in AGENTS.items():
+        email = f"{name}@example.com"
+        agent = connected_agent(
+            calendar_sandbox, email, time_zone=zone, hours=hours, buffer_minutes=buffer
+        )
+        busy[agent.pk] = external_busy(rng, first)
+        calendar_sandbox.set_busy(email, busy[agent.pk])
+        rules[agent.pk] = (zone, hours, buffer)
+    grid = [first + timedelta(minutes=30 * index) for index in range(7 * 48)]
+
+    booked, refused = 0, 0
+    for index in range(BOOKINGS):
+        try:
+            book(request(site.pk, rng.choice(grid), lead_email=f"v{index}@example.com"))
+            booked += 1
+        except BookingRefused:
+            refused += 1
+
+    meetings = list(Meeting.objects.taking_place().order_by("agent_id", "starts_at"))
+    assert booked == len(meetings) and booked > 150, (booked, refused)
+    outside = []
+    by_agent: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in meetings:
+        zone, hours, buffer = rules[meeting.agent_id]
+        after = meeting.ends_at + timedelta(minutes=buffer)
+        if not inside_working_hours(meeting.starts_at, meeting.ends_at, zone, hours):
+            outside.append((meeting.pk, "outside working hours"))
+        if any(b0 < after and b1 > meeting.starts_at for b0, b1 in busy[meeting.agent_id]):
+            outside.append((meeting.pk, "over an external busy event"))
+        if meeting.starts_at < meeting.created_at + timedelta(hours=24):
+            outside.append((meeting.pk, "inside the minimum notice"))
+        earlier = by_agent[meeting.agent_id]
+        if earlier and meeting.starts_at < earlier[-1].ends_at + timedelta(minutes=buffer):
+            outside.append((meeting.pk, "overlaps or follows too closely"))
+        earlier.append(meeting)
+    assert outside == []
+    assert all(meeting.starts_at.tzinfo is not None for meeting in meetings)
+    assert {meeting.starts_at.astimezone(UTC).minute for meeting in meetings} <= {0, 30}
