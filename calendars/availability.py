@@ -1,4 +1,4 @@
-"""When an agent can be booked: working hours in their own zone minus busy time (no ORM, no settings).
+"""When an agent can be booked: working hours in their zone minus busy time (no ORM, no settings).
 
 A working block is local wall time: "09:00-17:00" starts when the agent's clock first reads 09:00
 and ends when it first reads 17:00, every day, whatever the UTC offset that day. On the day clocks

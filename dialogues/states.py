@@ -10,7 +10,7 @@ from dialogues.models import Conversation, ConversationEvent, ConversationState,
 from dialogues.runtime import replay, token_values
 from dialogues.visitors import facts_of
 
-TRANSCRIPT_KINDS = (EventKind.ANSWER, EventKind.CAPTURE, EventKind.DECLINED)
+TRANSCRIPT_KINDS = (EventKind.ANSWER, EventKind.CAPTURE, EventKind.DECLINED, EventKind.BOOKED)
 
 
 def state(

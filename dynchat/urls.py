@@ -26,6 +26,7 @@ shell_urls = [
 urlpatterns = [
     path("", include(([*account_urls, *shell_urls], "dynchat"))),
     path("", include("widget.urls")),
+    path("", include("widget.manage_urls")),
     path("", include("dialogues.urls")),
     path("", include("calendars.urls")),
     path("", include("meetings.urls")),

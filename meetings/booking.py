@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from meetings.models import Meeting, MeetingStatus
 from meetings.refusals import BookingRefused
 
 NO_OVERLAP = "no_overlapping_meetings_per_agent"
+DEADLOCK_RETRIES = 3
 
 
 def fingerprint(body: Mapping[str, Any]) -> str:
@@ -47,6 +48,10 @@ def replay(idempotency_key: str | None, body_fingerprint: str) -> Meeting | None
 def _violated_constraint(error: IntegrityError) -> str:
     diag = getattr(error.__cause__, "diag", None)
     return str(getattr(diag, "constraint_name", "") or "")
+
+
+def _deadlocked(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) == "40P01"
 
 
 def _refusal(error: IntegrityError) -> BookingRefused:
@@ -79,29 +84,40 @@ def insert_meeting(
     rescheduled_from_id: int | None = None,
 ) -> Meeting:
     """Insert one meeting (or hold) in a savepoint; an overlap with another meeting of the agent
-    that takes place is refused as ``slot_taken`` and leaves the caller's transaction usable."""
-    try:
-        with transaction.atomic():
-            return Meeting.objects.create(
-                site_id=site_id,
-                agent_id=agent_id,
-                starts_at=start,
-                ends_at=end,
-                status=status,
-                lead_email=lead_email,
-                lead_name=lead_name,
-                visitor_time_zone=visitor_time_zone,
-                dialogue_id=dialogue_id,
-                conversation_id=conversation_id,
-                hold_expires_at=hold_expires_at,
-                idempotency_key=idempotency_key or None,
-                request_fingerprint=request_fingerprint,
-                reason=reason,
-                routing_detail=routing_detail or {},
-                rescheduled_from_id=rescheduled_from_id,
-            )
-    except IntegrityError as error:
-        raise _refusal(error) from error
+    that takes place is refused as ``slot_taken`` and leaves the caller's transaction usable.
+
+    Two transactions inserting overlapping meetings at once can each wait for the other while
+    checking the exclusion constraint; Postgres then aborts one with a deadlock. That one tries
+    again: it now waits for the other to end, and is refused if the other committed.
+    """
+    fields: dict[str, Any] = {
+        "site_id": site_id,
+        "agent_id": agent_id,
+        "starts_at": start,
+        "ends_at": end,
+        "status": status,
+        "lead_email": lead_email,
+        "lead_name": lead_name,
+        "visitor_time_zone": visitor_time_zone,
+        "dialogue_id": dialogue_id,
+        "conversation_id": conversation_id,
+        "hold_expires_at": hold_expires_at,
+        "idempotency_key": idempotency_key or None,
+        "request_fingerprint": request_fingerprint,
+        "reason": reason,
+        "routing_detail": routing_detail or {},
+        "rescheduled_from_id": rescheduled_from_id,
+    }
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            with transaction.atomic():
+                return Meeting.objects.create(**fields)
+        except IntegrityError as error:
+            raise _refusal(error) from error
+        except OperationalError as error:
+            if not _deadlocked(error) or attempt == DEADLOCK_RETRIES:
+                raise
+    raise AssertionError("unreachable")
 
 
 def confirm_hold(

@@ -58,7 +58,9 @@ def cancel(meeting_id: int, *, by: User | None) -> Meeting:
     Raises MeetingClosed if the meeting is not upcoming.
     """
     meeting = (
-        Meeting.objects.select_for_update().select_related("agent", "dialogue").get(pk=meeting_id)
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("agent", "dialogue")
+        .get(pk=meeting_id)
     )
     if meeting.status != MeetingStatus.UPCOMING:
         raise MeetingClosed(meeting, f"This meeting is {meeting.get_status_display().lower()}.")

@@ -3,7 +3,17 @@ from __future__ import annotations
 from django.urls import path
 
 from widget.appearance import AVATAR_PATH
-from widget.views import api, avatars, config, conversations, frame, loader, openapi, visitors
+from widget.views import (
+    api,
+    avatars,
+    booking,
+    config,
+    conversations,
+    frame,
+    loader,
+    openapi,
+    visitors,
+)
 
 app_name = "widget"
 
@@ -42,6 +52,21 @@ public_urls = [
         "api/widget/v1/conversations/<int:conversation_id>/events",
         conversations.events,
         name="events",
+    ),
+    path(
+        "api/widget/v1/conversations/<int:conversation_id>/slots",
+        booking.slots,
+        name="slots",
+    ),
+    path(
+        "api/widget/v1/conversations/<int:conversation_id>/holds",
+        booking.holds,
+        name="holds",
+    ),
+    path(
+        "api/widget/v1/conversations/<int:conversation_id>/bookings",
+        booking.bookings,
+        name="bookings",
     ),
     path("api/widget/v1/visitors/withdraw", visitors.withdraw, name="withdraw"),
     path("api/widget/v1/visitors/identify", visitors.identify, name="identify"),

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from calendars.sandbox import consent, control, google, microsoft
+from calendars.sandbox import consent, control, google, graph, microsoft
 from calendars.sandbox.http import App, Request, Response, json_response
 from calendars.sandbox.state import GOOGLE, MICROSOFT
 
@@ -63,15 +63,15 @@ ROUTES = (
     ),
     _route("GET POST", "/" + TENANT + r"/oauth2/v2\.0/authorize", "ms.authorize", _ms_authorize),
     _route("POST", "/" + TENANT + r"/oauth2/v2\.0/token", "ms.token", microsoft.token),
-    _route("GET", r"/v1\.0/me", "graph.me", microsoft.me),
-    _route("POST", r"/v1\.0/me/calendar/getSchedule", "graph.getSchedule", microsoft.get_schedule),
-    _route("POST", r"/v1\.0/me/events", "graph.events.create", microsoft.create_event),
-    _route("GET", r"/v1\.0/me/events/(?P<event>[^/]+)", "graph.events.get", microsoft.get_event),
+    _route("GET", r"/v1\.0/me", "graph.me", graph.me),
+    _route("POST", r"/v1\.0/me/calendar/getSchedule", "graph.getSchedule", graph.get_schedule),
+    _route("POST", r"/v1\.0/me/events", "graph.events.create", graph.create_event),
+    _route("GET", r"/v1\.0/me/events/(?P<event>[^/]+)", "graph.events.get", graph.get_event),
     _route(
         "DELETE",
         r"/v1\.0/me/events/(?P<event>[^/]+)",
         "graph.events.delete",
-        microsoft.delete_event,
+        graph.delete_event,
     ),
 )
 
@@ -119,11 +119,11 @@ def fault_response(endpoint: str, kind: str) -> Response:
         return response
     if endpoint.startswith("graph."):
         if kind == "invalid_grant":
-            return microsoft.graph_error(
+            return graph.graph_error(
                 401, "InvalidAuthenticationToken", "Access token is empty, invalid or expired."
             )
         code = "ServiceNotAvailable" if status == 503 else "generalException"
-        return microsoft.graph_error(status, code, "The service is unavailable.", **retry)
+        return graph.graph_error(status, code, "The service is unavailable.", **retry)
     if kind == "invalid_grant":
         return google.unauthenticated()
     reason = "backendError"

@@ -203,7 +203,7 @@ def test_two_hundred_visitors_booking_one_slot_get_one_meeting(
             {
                 "path": f"/api/widget/v1/conversations/{conversation.pk}/bookings",
                 "token": conversation.token,
-                "key": f"b1-{iteration}-{conversation.pk}",
+                "key": f"b1-key-{iteration}-{conversation.pk:08d}",
                 "body": body,
             }
             for conversation in conversations
@@ -211,13 +211,14 @@ def test_two_hundred_visitors_booking_one_slot_get_one_meeting(
         results, wall = _clients(port, bookings)
         statuses = Counter(status for status, _ in results)
         codes = Counter(code for status, code in results if status == 409)
+        answers = Counter(f"{status} {code}".strip() for status, code in results)
         failures = sum(count for status, count in statuses.items() if status >= 500)
         print(
             f"B-1 iteration {iteration}: {len(results)} requests, {statuses[201]} × 201, "
             f"{statuses[409]} × 409, {failures} × 5xx, wall {wall:.1f} s"
         )
         assert len(results) == VISITORS
-        assert statuses == {201: 1, 409: VISITORS - 1}, (statuses, codes)
+        assert statuses == {201: 1, 409: VISITORS - 1}, answers
         assert codes == {"slot_taken": VISITORS - 1}
         booked = Meeting.objects.filter(starts_at=slot, status=MeetingStatus.UPCOMING)
         assert booked.count() == 1
