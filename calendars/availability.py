@@ -158,8 +158,8 @@ def _wall(us: int, zone: ZoneInfo) -> datetime:
 def _when_clock_reads(wall: datetime, zone: ZoneInfo) -> int:
     """The first instant (µs) at which the clock in ``zone`` reads ``wall`` or later."""
     earlier = wall.replace(tzinfo=zone)  # fold=0: the first of two readings when clocks go back
-    us = _us(earlier)
-    if _wall(us, zone) == wall:
+    us = (earlier - EPOCH) // _US
+    if earlier.replace(fold=1).utcoffset() <= earlier.utcoffset():  # the common case
         return us
     # ``wall`` falls in a gap: fold=0 lands after the jump and fold=1 before it. The clock
     # passes ``wall`` at the jump itself, on a whole second: bisect the seconds between.
@@ -237,7 +237,7 @@ def free_slots(rules: Rules, busy: Sequence[Interval], now: datetime) -> list[da
                 continue
             found.append(slot)
             slot += duration
-    return [_moment(us) for us in sorted(set(found))]
+    return [EPOCH + timedelta(microseconds=us) for us in sorted(set(found))]
 
 
 def is_free(

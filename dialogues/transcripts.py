@@ -108,8 +108,10 @@ def transcript_of(dialogue: Dialogue, conversation_id: int) -> Transcript | None
 
 def _lines(event: ConversationEvent, card: Card | None) -> list[Line]:
     at, kind = event.occurred_at, event.kind
-    if kind in (EventKind.ANSWER, EventKind.CAPTURE, EventKind.DECLINED):
+    if kind in (EventKind.ANSWER, EventKind.CAPTURE, EventKind.DECLINED, EventKind.BOOKED):
         asked = Line(at, "bot", _asked(card), card=event.card)
+        if kind == EventKind.BOOKED:
+            return [asked, Line(at, "visitor", "Booked a meeting", card=event.card)]
         if kind == EventKind.DECLINED:
             return [
                 asked,

@@ -12,17 +12,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httplib2  # type: ignore[import-untyped]
+import httplib2
 import requests
 from django.conf import settings
 from google.auth import exceptions as auth_exceptions
 from google.auth.transport import requests as auth_requests
 from google.oauth2.credentials import Credentials
-from google_auth_httplib2 import AuthorizedHttp  # type: ignore[import-untyped]
+from google_auth_httplib2 import AuthorizedHttp
 from google_auth_oauthlib.flow import Flow
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
-from oauthlib.oauth2.rfc6749 import errors as oauth_errors  # type: ignore[import-untyped]
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from calendars.providers.base import (
     AuthorizationFailed,

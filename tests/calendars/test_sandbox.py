@@ -21,7 +21,7 @@ from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
-from oauthlib.oauth2.rfc6749.errors import InvalidGrantError  # type: ignore[import-untyped]
+from oauthlib.oauth2.rfc6749.errors import InvalidGrantError
 
 from calendars.sandbox import CalendarSandbox
 

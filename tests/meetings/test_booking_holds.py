@@ -18,6 +18,13 @@ from tests.calendars.factories import connected_agent
 from tests.meetings import failures, refusals, request, slot, together
 
 
+@pytest.fixture(autouse=True)
+def patient_calendars(calendar_settings: Any, settings: Any) -> None:
+    """Many bookings at once on a small machine: the sandbox may take longer than the 1 s the
+    timeout tests use; these tests are about the database, not about slow calendars."""
+    settings.CALENDAR_TIMEOUT_SECONDS = 15
+
+
 @pytest.fixture
 def ann(calendar_sandbox: Any, calendar_settings: Any) -> Any:
     return connected_agent(calendar_sandbox, "ann@example.com", name="Ann")

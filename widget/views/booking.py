@@ -33,11 +33,7 @@ from meetings.models import Meeting
 from meetings.refusals import BookingRefused
 from routing.assignment import BookingRequest, book, hold, offer_slots
 from widget.payloads import IDEMPOTENCY_KEY, TIME_ZONE, booking_problems, hold_problems
-from widget.views.conversations import (
-    _authorized,
-    _conversation_rate_key,
-    _conversation_site_key,
-)
+from widget.views.bearer import authorized, conversation_rate_key, conversation_site_key
 from widget.views.shared import Problems, cors, invalid, json_body
 
 MAX_SLOTS = 1000
@@ -62,15 +58,15 @@ def conversation_endpoint(
                 body = json_body(request)
                 if isinstance(body, JsonResponse):
                     return body
-            found = _authorized(request, conversation_id)
+            found = authorized(request, conversation_id)
             if isinstance(found, JsonResponse):
                 return found
             if problems_of is not None and (problems := problems_of(body)):
                 return invalid(problems)
             return view(request, found, body)
 
-        limited = ratelimit(scope, key=_conversation_rate_key)(checked)
-        allowed = cors(_conversation_site_key, method)(require_http_methods([method])(limited))
+        limited = ratelimit(scope, key=conversation_rate_key)(checked)
+        allowed = cors(conversation_site_key, method)(require_http_methods([method])(limited))
 
         @functools.wraps(allowed)
         def endpoint(request: HttpRequest, conversation_id: int) -> HttpResponseBase:
