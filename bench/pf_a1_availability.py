@@ -30,15 +30,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from calendars.availability import Interval, Rules, free_slots, rules_from, zone_of
 from dynchat.launcher import start_calendar_sandbox
 from dynchat.supervisor import Supervisor
 
+ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 50.0
 AGENTS = 20
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -77,7 +77,7 @@ def agents() -> list[Agent]:
 
 def fortnight(agent: Agent, seed: int) -> list[tuple[datetime, datetime]]:
     """A realistic calendar from a day before NOW to 16 days after, in the agent's zone."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     zone = zone_of(agent.stored["zone"])
     first = NOW.astimezone(zone).date() - timedelta(days=1)
     busy: list[tuple[datetime, datetime]] = []

@@ -159,7 +159,8 @@ def _when_clock_reads(wall: datetime, zone: ZoneInfo) -> int:
     """The first instant (µs) at which the clock in ``zone`` reads ``wall`` or later."""
     earlier = wall.replace(tzinfo=zone)  # fold=0: the first of two readings when clocks go back
     us = (earlier - EPOCH) // _US
-    if earlier.replace(fold=1).utcoffset() <= earlier.utcoffset():  # the common case
+    offset, after = earlier.utcoffset(), earlier.replace(fold=1).utcoffset()
+    if offset is None or after is None or after <= offset:  # not in a gap: the common case
         return us
     # ``wall`` falls in a gap: fold=0 lands after the jump and fold=1 before it. The clock
     # passes ``wall`` at the jump itself, on a whole second: bisect the seconds between.

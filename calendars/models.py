@@ -80,7 +80,7 @@ def default_working_hours() -> dict[str, list[list[str]]]:
 
 DEFAULT_SUBJECT = "{{meeting.title}} with {{agent.name}}"
 DEFAULT_BODY = (
-    "Hi {{lead.firstName:\"there\"}},\n\n"
+    'Hi {{lead.firstName:"there"}},\n\n'
     "you are booked with {{agent.name}} on {{meeting.start}} ({{meeting.duration}} minutes).\n\n"
     "{{meeting.video}}\n\n"
     "Need another time? Reschedule: {{meeting.reschedule_url}}\n"

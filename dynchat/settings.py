@@ -6,7 +6,6 @@ the safe ones: DEBUG off, HTTPS hardening on whenever ``SITE_URL`` is https.
 
 from __future__ import annotations
 
-import os
 import ssl
 from datetime import timedelta
 from pathlib import Path

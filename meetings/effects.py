@@ -63,6 +63,24 @@ def on_booked(meeting: Meeting, *, lead_field: str | None = None) -> None:
         tasks.delete_calendar_event.delay_on_commit(previous.pk)
 
 
+def on_reassigned(meeting: Meeting, previous_agent_id: int) -> None:
+    """A meeting moved to another agent: its event leaves the previous agent's calendar and is
+    made in the new one's, and the visitor gets the invitation again (next SEQUENCE, same UID).
+    Call it in the transaction that reassigned the meeting."""
+    old_event = meeting.calendar_event_id
+    meeting.calendar_event_id = ""
+    meeting.join_url = ""
+    meeting.ics_uid = meeting.ics_uid or ics_uid_for(meeting.pk)
+    meeting.ics_sequence += 1
+    meeting.save(
+        update_fields=["calendar_event_id", "join_url", "ics_uid", "ics_sequence", "updated_at"]
+    )
+    if old_event:
+        tasks.remove_agent_event.delay_on_commit(previous_agent_id, old_event)
+    tasks.create_calendar_event.delay_on_commit(meeting.pk)
+    tasks.send_invitation.delay_on_commit(meeting.pk)
+
+
 def _queue_write_back(meeting: Meeting, lead_field: str | None) -> None:
     agent = meeting.agent
     queue_chat_activity(
@@ -156,6 +174,15 @@ def create_calendar_event(meeting_id: int) -> str:
 
 def _still_upcoming(meeting_id: int) -> bool:
     return Meeting.objects.filter(pk=meeting_id, status=MeetingStatus.UPCOMING).exists()
+
+
+def remove_agent_event(agent_id: int, event_id: str) -> bool:
+    """Delete one event from an agent's calendar (a meeting reassigned away from them)."""
+    connection = _connection(agent_id)
+    if connection is None:
+        return False
+    provider_for(connection.provider).delete_event(access_token(connection.pk), event_id)
+    return True
 
 
 def delete_calendar_event(meeting_id: int) -> bool:

@@ -54,7 +54,9 @@ def cancel(meeting_id: int, *, by: User | None) -> Meeting:
     """Cancel an upcoming meeting (``by`` None: the visitor, through their link).
 
     The calendar event is deleted and the visitor gets an iCalendar CANCEL once this commits;
-    ``meeting_cancelled`` is sent inside the transaction (routing gives the turn back with it).
+    ``meeting_cancelled`` is sent once it commits (routing gives the turn back with it): sent
+    inside, routing's rotation lock would be taken after this meeting's row lock, the reverse of
+    booking's order, and the two could deadlock.
     Raises MeetingClosed if the meeting is not upcoming.
     """
     meeting = (
@@ -70,7 +72,10 @@ def cancel(meeting_id: int, *, by: User | None) -> Meeting:
     meeting.save(update_fields=["status", "cancelled_at", "ics_sequence", "updated_at"])
     logger.info("meeting %s cancelled by %s", meeting.pk, by.pk if by else "the visitor")
     effects.on_cancelled(meeting)
-    meeting_cancelled.send(sender=Meeting, meeting_id=meeting.pk, agent_id=meeting.agent_id)
+    meeting_id, agent_id = meeting.pk, meeting.agent_id
+    transaction.on_commit(
+        lambda: meeting_cancelled.send(sender=Meeting, meeting_id=meeting_id, agent_id=agent_id)
+    )
     return meeting
 
 

@@ -1,7 +1,7 @@
 """What other apps hear from meetings (meetings imports no app above it).
 
-``meeting_cancelled(meeting_id, agent_id)`` is sent inside the transaction that cancels the
-meeting, so a receiver's writes (routing gives the agent their turn back) commit with it.
+``meeting_cancelled(meeting_id, agent_id)`` is sent once the cancellation has committed (routing
+gives the agent their turn back in its own transaction, under its own lock).
 """
 
 from __future__ import annotations

@@ -67,6 +67,22 @@ def delete_calendar_event(meeting_id: int) -> None:
 
 @shared_task(
     base=ReliableTask,
+    name="meetings.remove_agent_event",
+    autoretry_for=(CalendarError,),
+    **RETRIES,
+    time_limit=120,
+    soft_time_limit=100,
+)
+def remove_agent_event(agent_id: int, event_id: str) -> None:
+    """Take a reassigned meeting's event out of the previous agent's calendar."""
+    try:
+        effects.remove_agent_event(agent_id, event_id)
+    except GIVE_UP as error:
+        logger.warning("agent %s: calendar needs reconnecting (%s)", agent_id, error)
+
+
+@shared_task(
+    base=ReliableTask,
     name="meetings.send_invitation",
     autoretry_for=(OSError,),
     **RETRIES,

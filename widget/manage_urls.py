@@ -9,6 +9,6 @@ from widget.views import manage
 app_name = "meeting-manage"
 
 urlpatterns = [
-    path("meeting/<str:token>/cancel/", manage.cancel, name="cancel"),
-    path("meeting/<str:token>/reschedule/", manage.reschedule_meeting, name="reschedule"),
+    path("meeting/<slug:token>/cancel/", manage.cancel, name="cancel"),
+    path("meeting/<slug:token>/reschedule/", manage.reschedule_meeting, name="reschedule"),
 ]

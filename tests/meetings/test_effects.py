@@ -15,12 +15,11 @@ from meetings import effects, services
 from meetings.models import Meeting, MeetingStatus
 from meetings.tasks import create_calendar_event
 from tests.calendars.factories import connected_agent
-from tests.meetings.test_lifecycle import WITH_MANAGE_PAGES, make_meeting
+from tests.meetings.test_lifecycle import make_meeting
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.usefixtures("calendar_settings", "eager_retries"),
-    WITH_MANAGE_PAGES,
 ]
 
 

@@ -17,9 +17,7 @@ from dynchat.models import Site, User
 from meetings import services
 from meetings.models import MeetingStatus
 from meetings.tasks import send_invitation
-from tests.meetings.test_lifecycle import WITH_MANAGE_PAGES, book, make_meeting
-
-pytestmark = WITH_MANAGE_PAGES
+from tests.meetings.test_lifecycle import book, make_meeting
 
 START = datetime(2030, 12, 3, 9, 0, tzinfo=UTC)
 INJECTIONS = ["{{ request }}", "{% debug %}", "${7*7}", "{{ settings.SECRET_KEY }}"]

@@ -10,10 +10,8 @@ import pytest
 from django.core import mail
 from django.db import transaction
 from django.http import Http404
-from django.urls import NoReverseMatch, include, path, reverse
 from django.utils import timezone
 
-from dynchat import urls as root_urls
 from dynchat.models import Role, Site, User
 from meetings import effects, services
 from meetings.models import Meeting, MeetingStatus
@@ -21,16 +19,7 @@ from meetings.signals import meeting_cancelled
 from routing.models import Rotation
 from sync.models import OutboxKind, OutboxMessage
 
-# The site's URLs, with the visitor's manage pages (their links are in every invitation) even
-# where the root URLconf does not include them yet.
-urlpatterns: list[Any] = [*root_urls.urlpatterns]
-try:
-    reverse("meeting-manage:cancel", args=["token"], urlconf=root_urls.__name__)
-except NoReverseMatch:
-    urlpatterns.append(path("", include("widget.manage_urls")))
-WITH_MANAGE_PAGES = pytest.mark.urls(__name__)
-
-pytestmark = [pytest.mark.django_db, WITH_MANAGE_PAGES]
+pytestmark = pytest.mark.django_db
 
 
 def make_meeting(

@@ -17,9 +17,9 @@ from dynchat.models import Role, Site, User
 from meetings.models import MeetingStatus
 from meetings.views import MEETINGS_PER_PAGE
 from tests.dialogues.factories import new_dialogue
-from tests.meetings.test_lifecycle import WITH_MANAGE_PAGES, make_meeting
+from tests.meetings.test_lifecycle import make_meeting
 
-pytestmark = [pytest.mark.django_db, WITH_MANAGE_PAGES]
+pytestmark = pytest.mark.django_db
 
 DAY = datetime(2031, 3, 4, 9, 30, tzinfo=UTC)  # a Tuesday
 

@@ -49,7 +49,7 @@ def test_concurrent_bookings_in_distinct_slots_stay_within_three_of_each_other(
         assert failures(outcomes) == []
         assert refusals(outcomes) == []
 
-    counts = Counter({agent: 0 for agent in agents})
+    counts = Counter(dict.fromkeys(agents, 0))
     for agent in Meeting.objects.order_by("pk").values_list("agent_id", flat=True):
         counts[agent] += 1
         assert max(counts.values()) - min(counts.values()) <= 3
@@ -63,7 +63,7 @@ def test_one_slot_wanted_by_twenty_goes_once_to_each_of_four_agents(
     site: Site, calendar_sandbox: Any, calendar_settings: Any
 ) -> None:
     """RR-3: the same slot, 4 free agents, 20 visitors at once: 4 bookings with 4 distinct
-    agents, 16 × 409 slot_taken, no other error."""
+    agents, 16 refused with 409 slot_taken, no other error."""
     agents = four_agents(calendar_sandbox)
     start = slot(hour=10)
 
