@@ -1,4 +1,4 @@
-"""Agents' calendar connections (tokens sealed at rest), their booking rules, and the audit trail."""
+"""Agents' calendar connections (tokens sealed at rest), booking rules, and the audit trail."""
 
 from __future__ import annotations
 

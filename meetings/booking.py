@@ -179,27 +179,15 @@ def confirm_hold(
 def assign_agent(meeting: Meeting, agent_id: int) -> Meeting:
     """Give a meeting to another agent (savepoint; an overlap there is ``slot_taken``).
 
-    The agent's calendar event is made again (new organizer): the event id is cleared and the
-    invitation's sequence moves on.
+    Its calendar event and invitation follow through ``meetings.effects.on_reassigned``.
     """
-    before = (meeting.agent_id, meeting.calendar_event_id, meeting.join_url, meeting.ics_sequence)
+    previous = meeting.agent_id
     try:
         with transaction.atomic():
             meeting.agent_id = agent_id
-            meeting.calendar_event_id = ""
-            meeting.join_url = ""
-            meeting.ics_sequence += 1
-            meeting.save(
-                update_fields=[
-                    "agent",
-                    "calendar_event_id",
-                    "join_url",
-                    "ics_sequence",
-                    "updated_at",
-                ]
-            )
+            meeting.save(update_fields=["agent", "updated_at"])
     except IntegrityError as error:
-        meeting.agent_id, meeting.calendar_event_id, meeting.join_url, meeting.ics_sequence = before
+        meeting.agent_id = previous
         raise _refusal(error) from error
     return meeting
 

@@ -353,7 +353,8 @@ def reschedule(meeting_id: int, new_start: datetime, *, now: datetime | None = N
 
 
 def reassign(meeting_id: int, agent_id: int) -> Meeting:
-    """Give an upcoming meeting to another agent; a credited turn moves with it."""
+    """Give an upcoming meeting to another agent: the turn moves with it, and so do the
+    calendar event and the invitation (meetings.effects.on_reassigned)."""
     with transaction.atomic():
         Rotation.lock()
         meeting = _upcoming(meeting_id)
@@ -368,5 +369,5 @@ def reassign(meeting_id: int, agent_id: int) -> Meeting:
         meeting.save(update_fields=["reason", "routing_detail", "updated_at"])
         queue.uncredit(previous)
         queue.credit(agent_id)
-        effects.on_booked(meeting)
+        effects.on_reassigned(meeting, previous)
     return meeting
