@@ -70,7 +70,7 @@ def load_demo() -> dict[str, str]:
 
 
 def _connect(control: str, agent: User, provider: str, account: str, zone: str) -> None:
-    """Grant the agent's calendar in the sandbox (a fresh sandbox each run) and fill it a bit."""
+    """Have the sandbox grant the agent's calendar (fresh tokens each run) and fill it a bit."""
     timeout = settings.CALENDAR_TIMEOUT_SECONDS
     answer = requests.post(
         f"{control}/issue-tokens", json={"provider": provider, "email": account}, timeout=timeout

@@ -45,3 +45,8 @@ def env_secret(name: str) -> str:
     if path := os.environ.get(f"{name}_FILE"):
         return Path(path).read_text().strip()
     return os.environ.get(name, "")
+
+
+def env_list_secret(name: str) -> list[str]:
+    """A comma-separated secret list from NAME, or from the file named by NAME_FILE."""
+    return [item.strip() for item in env_secret(name).split(",") if item.strip()]

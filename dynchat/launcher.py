@@ -7,8 +7,10 @@ set, and stop everything they started when they end, on Ctrl-C or when a process
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -38,7 +40,7 @@ SHARED_VARIABLES = (
     "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GOOGLE_AUTH_URI", "GOOGLE_TOKEN_URI",
     "GOOGLE_REVOKE_URI", "GOOGLE_CALENDAR_ROOT_URL", "MS_CLIENT_ID", "MS_CLIENT_SECRET",
     "MS_AUTHORITY", "GRAPH_BASE_URL", "MS_CA_BUNDLE", "OAUTHLIB_INSECURE_TRANSPORT",
-    "OAUTHLIB_RELAX_TOKEN_SCOPE",
+    "OAUTHLIB_RELAX_TOKEN_SCOPE", "CALENDAR_TOKEN_KEYS_FILE",
 )  # fmt: skip
 
 
@@ -230,6 +232,8 @@ def run(args: list[str]) -> int:
     if not env.get("SECRET_KEY") and not env.get("SECRET_KEY_FILE"):
         read_or_create_key(var / "secret_key")
         env["SECRET_KEY_FILE"] = str(var / "secret_key")
+    if not env.get("CALENDAR_TOKEN_KEYS") and not env.get("CALENDAR_TOKEN_KEYS_FILE"):
+        env["CALENDAR_TOKEN_KEYS_FILE"] = str(calendar_token_keys(var))
     host_origin = f"http://127.0.0.1:{options.host_port}"
 
     status = 0
@@ -304,7 +308,7 @@ def banner(env: MutableMapping[str, str], host_origin: str, demo: dict[str, str]
             f"    Agent login:    {demo['agent_email']}  password: {demo['agent_password']}",
             f"    Demo host page: {host_origin}/  (a customer site on another origin)",
             f"    Marketo:        {env.get('MARKETO_BASE_URL', '-')}  {marketo}",
-            f"    Calendars:      {calendars(env)}",
+            f"    Calendars:      {calendars(env, demo)}",
             f"    Data:           {var}  (the next run reuses it)",
             "  Press Ctrl-C to stop everything.",
             "",
@@ -312,10 +316,20 @@ def banner(env: MutableMapping[str, str], host_origin: str, demo: dict[str, str]
     )
 
 
-def calendars(env: MutableMapping[str, str]) -> str:
+def calendar_token_keys(var: Path) -> Path:
+    """The file of keys sealing calendar tokens (one key, "k1"), created on first use."""
+    path = var / "calendar_token_keys"
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            write_private(path, f"k1:{secrets.token_urlsafe(32)}\n", exclusive=True)
+    return path
+
+
+def calendars(env: MutableMapping[str, str], demo: dict[str, str]) -> str:
+    connected = demo.get("calendars", "")
     if env.get("GOOGLE_CLIENT_ID", "").startswith("dynchat-demo-"):
         google = env.get("GOOGLE_TOKEN_URI", "").removesuffix("/token")
-        return f"sandbox: Google {google}, Microsoft {env.get('GRAPH_BASE_URL', '')}"
+        return f"sandbox (Google {google}, Microsoft {env.get('GRAPH_BASE_URL', '')}): {connected}"
     return "Google and Microsoft (GOOGLE_CLIENT_ID / MS_CLIENT_ID)"
 
 

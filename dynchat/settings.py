@@ -16,7 +16,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from dynchat.env import env_bool, env_int, env_list, env_secret, env_str
+from dynchat.env import env_bool, env_int, env_list, env_list_secret, env_secret, env_str
 from dynchat.keyfile import read_or_create_key
 
 django_stubs_ext.monkeypatch()
@@ -311,8 +311,9 @@ MS_CA_BUNDLE = env_str("MS_CA_BUNDLE")
 CALENDAR_TIMEOUT_SECONDS = env_int("CALENDAR_TIMEOUT_SECONDS", 10)
 CALENDAR_BUSY_CACHE_SECONDS = env_int("CALENDAR_BUSY_CACHE_SECONDS", 120)
 # Keys that seal calendar tokens: "version:base64key" pairs, newest first; never SECRET_KEY.
-# `manage.py run` creates one under var/; rotate with `manage.py rotate_calendar_keys`.
-CALENDAR_TOKEN_KEYS = env_list("CALENDAR_TOKEN_KEYS", [])
+# CALENDAR_TOKEN_KEYS_FILE may name a file holding them (`manage.py run` creates one under var/);
+# rotate with `manage.py rotate_calendar_keys`.
+CALENDAR_TOKEN_KEYS = env_list_secret("CALENDAR_TOKEN_KEYS")
 if not CALENDAR_TOKEN_KEYS and DEBUG:
     CALENDAR_TOKEN_KEYS = ["k1:" + read_or_create_key(VAR_DIR / "calendar_token_key", 32)]
 BOOKING_HOLD_SECONDS = env_int("BOOKING_HOLD_SECONDS", 300)

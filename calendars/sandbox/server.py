@@ -21,6 +21,8 @@ class Listener(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    # Booking asks every candidate's calendar at once; the default backlog of 5 resets the rest.
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], app: App, tls: ssl.SSLContext | None = None

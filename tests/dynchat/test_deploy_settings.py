@@ -37,6 +37,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="dynchat.settings",
         SECRET_KEY=secrets.token_urlsafe(50),
         SITE_URL="https://chat.example.com",
+        # Production sends invitations through a mail server (Django flags the file backend).
+        EMAIL_HOST="smtp.example.com",
     )
     env.update(overrides)
     return env

@@ -75,7 +75,9 @@ def test_a_meeting_is_cancelled_only_once(site: Site, agent: User) -> None:
         services.cancel(meeting.pk, by=None)
 
 
-def test_cancelling_announces_it_to_routing(site: Site, agent: User) -> None:
+def test_cancelling_announces_it_to_routing_once_committed(
+    site: Site, agent: User, django_capture_on_commit_callbacks: Any
+) -> None:
     heard: list[tuple[int, int]] = []
 
     def receiver(sender: Any, meeting_id: int, agent_id: int, **kwargs: Any) -> None:
@@ -84,7 +86,11 @@ def test_cancelling_announces_it_to_routing(site: Site, agent: User) -> None:
     meeting_cancelled.connect(receiver, weak=False)
     try:
         meeting = make_meeting(site, agent)
-        services.cancel(meeting.pk, by=agent)
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.cancel(meeting.pk, by=agent)
+        assert heard == []
+        for callback in callbacks:
+            callback()
     finally:
         meeting_cancelled.disconnect(receiver)
     assert heard == [(meeting.pk, agent.pk)]
