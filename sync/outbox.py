@@ -334,9 +334,21 @@ def _send_activities(client: MarketoClient, report: DrainReport) -> bool:
         for message, result in zip(sendable, results, strict=False):
             if result.get("status") == "added":
                 _sent(message, result.get("marketoGUID") or result.get("id"), report)
+            elif _type_unknown(result):
+                # The instance no longer has the type we remembered (a reset sandbox, a type
+                # deleted by an admin): forget it, so the next round finds or creates it again.
+                CustomActivityType.objects.filter(
+                    marketo_id=records[sendable.index(message)]["activityTypeId"]
+                ).delete()
+                _retry(message, _reasons(result), report)
             else:
                 _retry(message, _reasons(result), report, final=True)
     return True
+
+
+def _type_unknown(result: Mapping[str, Any]) -> bool:
+    reasons = result.get("reasons") or result.get("errors") or []
+    return any(str(r.get("code")) == "1013" and "type" in str(r.get("message")) for r in reasons)
 
 
 def _send_program_statuses(client: MarketoClient, report: DrainReport) -> bool:

@@ -103,6 +103,28 @@ def test_a_chat_activity_waits_for_its_leads_push_then_lands_on_the_lead(
     assert activity.marketo_id
 
 
+@pytest.mark.django_db
+def test_an_activity_type_marketo_no_longer_has_is_made_again(sandbox: MarketoSandbox) -> None:
+    """A remembered custom activity type the instance lost (1013) is forgotten and recreated."""
+    queue_lead_push(email="ada@example.org", fields={"firstName": "Ada"}, reason="Chat")
+    CustomActivityType.objects.create(
+        api_name="dynchatReachedGoal", marketo_id=987654, attributes=["pageUrl", "goalName"]
+    )
+    queue_chat_activity(
+        email="ada@example.org", activity=ChatActivity.GOAL, dialogue="Demo",
+        attributes={"goalName": "Booked"}, occurred_at=WHEN,
+    )  # fmt: skip
+    drain_outbox()
+    activity = OutboxMessage.objects.get(kind=OutboxKind.ACTIVITY)
+    assert activity.state == OutboxState.PENDING
+    assert "1013" in activity.last_error
+    OutboxMessage.objects.filter(pk=activity.pk).update(next_attempt_at=WHEN)
+    drain_outbox()
+    activity.refresh_from_db()
+    assert activity.state == OutboxState.SENT
+    assert CustomActivityType.objects.get(api_name="dynchatReachedGoal").marketo_id != 987654
+
+
 def test_an_activity_for_an_unknown_email_fails_with_a_reason(sandbox: MarketoSandbox) -> None:
     queue_chat_activity(
         email="nobody@nowhere.example", activity=ChatActivity.GOAL, dialogue="Demo",
