@@ -3,12 +3,12 @@
 One computation is what listing round-robin slots costs once the agents' busy times are cached:
 parse each agent's stored booking rules, compute their free slots (30-minute meetings, 10-minute
 buffer, 24 h notice, 14-day horizon, office hours with a lunch break in their own zone, four of
-the agents around the clock) and merge the 20 lists into one. The busy times are a realistic
-fortnight per agent (2-7 meetings a working day, overlaps, some all-day absences), written to the
-calendar sandbox (`python -m calendars.sandbox`, started here and stopped at the end) and fetched
-once through the real Google and Microsoft clients, as Dynchat's cache would hold them; with
---generated (or when the sandbox cannot start) the same lists are used without the round trip,
-and the output says so.
+the agents around the clock, every third with date overrides: a day off, a short day, a working
+Saturday) and merge the 20 lists into one. The busy times are a realistic fortnight per agent (2-7
+meetings a working day, overlaps, some all-day absences), written to the calendar sandbox
+(`python -m calendars.sandbox`, started here and stopped at the end) and fetched once through the
+real Google and Microsoft clients, as Dynchat's cache would hold them; with --generated (or when
+the sandbox cannot start) the same lists are used without the round trip, and the output says so.
 
 Baselines from the same run: sorting the 20 busy lists (the floor of any sweep), one agent, and
 the same 20 agents checked slot by slot against every busy interval (no sweep).
@@ -25,7 +25,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from calendars.availability import Interval, Rules, free_slots, rules_from, zone_of
+from calendars.availability import Interval, free_slots, rules_from, zone_of
 from dynchat.launcher import start_calendar_sandbox
 from dynchat.supervisor import Supervisor
 
@@ -48,6 +48,11 @@ OFFICE = {day: ([["09:00", "12:30"], ["13:30", "17:30"]] if day not in ("sat", "
           for day in DAYS}  # fmt: skip
 ALWAYS = {day: [["00:00", "24:00"]] for day in DAYS}
 NOW = datetime(2030, 3, 4, 8, 17, 23, tzinfo=UTC)  # a Monday; Europe changes clocks that month
+OVERRIDES = {
+    "2030-03-06": [],
+    "2030-03-08": [["10:00", "12:00"]],
+    "2030-03-09": [["09:00", "13:00"]],
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ def agents() -> list[Agent]:
                 "buffer_minutes": 10,
                 "notice_minutes": 24 * 60,
                 "horizon_days": 14,
+                "date_overrides": OVERRIDES if n % 3 == 0 else {},
             },
         )
         for n in range(AGENTS)
@@ -166,8 +172,7 @@ def naive(roster: list[Agent], busy: dict[str, list[Interval]]) -> int:
     count = 0
     for agent in roster:
         rules = rules_from(**agent.stored)
-        open_ = free_slots(Rules(rules.zone, rules.hours, rules.duration, timedelta(0),
-                                 rules.notice, rules.horizon), [], NOW)  # fmt: skip
+        open_ = free_slots(replace(rules, buffer=timedelta(0)), [], NOW)
         tail = rules.duration + rules.buffer
         items = busy[agent.email]
         count += sum(

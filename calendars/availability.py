@@ -1,5 +1,7 @@
 """When an agent can be booked: working hours in their zone minus busy time (no ORM, no settings).
 
+A date override replaces the weekday's blocks on that one date (no blocks: a day off).
+
 A working block is local wall time: "09:00-17:00" starts when the agent's clock first reads 09:00
 and ends when it first reads 17:00, every day, whatever the UTC offset that day. On the day clocks
 spring forward a block that spans the jump is an hour shorter in real time; a block that starts in
@@ -19,7 +21,7 @@ import functools
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -30,6 +32,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ class Interval:
 @dataclass(frozen=True)
 class Rules:
     """What one agent offers. ``hours`` maps a weekday (0 = Monday) to its working blocks in the
-    agent's zone; a block ending at ``time(0, 0)`` ends at midnight, the end of that day."""
+    agent's zone; a block ending at ``time(0, 0)`` ends at midnight, the end of that day.
+    ``overrides`` maps a date to the blocks it has instead of its weekday's (none: a day off)."""
 
     zone: str
     hours: Mapping[int, Sequence[tuple[time, time]]]
@@ -51,6 +55,7 @@ class Rules:
     buffer: timedelta = timedelta(0)
     notice: timedelta = timedelta(hours=24)
     horizon: timedelta = timedelta(days=14)
+    overrides: Mapping[date, Sequence[tuple[time, time]]] = field(default_factory=dict)
 
 
 @functools.cache
@@ -117,6 +122,26 @@ def parse_hours(working_hours: object) -> dict[int, list[tuple[time, time]]]:
     return {day: sorted(blocks) for day, blocks in hours.items()}
 
 
+def parse_overrides(date_overrides: object) -> dict[date, list[tuple[time, time]]]:
+    """The BookingRules JSON ``{"2026-12-24": [], "2026-12-31": [["09:00", "12:00"]]}`` as date →
+    sorted blocks. Keys that are no ISO date and values that are no list are left out, and so are
+    malformed blocks (a date whose blocks are all malformed is a day off, as for weekdays)."""
+    overrides: dict[date, list[tuple[time, time]]] = {}
+    if not isinstance(date_overrides, Mapping):
+        return overrides
+    for key, blocks in date_overrides.items():
+        if not isinstance(key, str) or not _DATE.fullmatch(key):
+            continue
+        if not isinstance(blocks, list | tuple):
+            continue
+        try:
+            day = date.fromisoformat(key)
+        except ValueError:
+            continue
+        overrides[day] = sorted(block for raw in blocks if (block := _block(raw)) is not None)
+    return overrides
+
+
 def rules_from(
     working_hours: object,
     zone: str,
@@ -124,6 +149,7 @@ def rules_from(
     buffer_minutes: int = 0,
     notice_minutes: int = 24 * 60,
     horizon_days: int = 14,
+    date_overrides: object = None,
 ) -> Rules:
     """Rules from the values a BookingRules row stores."""
     return Rules(
@@ -133,6 +159,7 @@ def rules_from(
         buffer=timedelta(minutes=buffer_minutes),
         notice=timedelta(minutes=notice_minutes),
         horizon=timedelta(days=horizon_days),
+        overrides=parse_overrides(date_overrides),
     )
 
 
@@ -179,9 +206,11 @@ def _blocks(rules: Rules, zone: ZoneInfo, low: int, high: int) -> list[tuple[int
     first: date = _wall(low, zone).date() - _DAY
     last: date = _wall(high, zone).date() + _DAY
     found: list[tuple[int, int]] = []
+    overrides, hours = rules.overrides, rules.hours
     day = first
     while day <= last:
-        for start, end in rules.hours.get(day.weekday(), ()):
+        blocks = overrides.get(day) if overrides else None
+        for start, end in hours.get(day.weekday(), ()) if blocks is None else blocks:
             if not valid_block(start, end):
                 continue
             end_day = day + _DAY if end == MIDNIGHT else day

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import zoneinfo
+from datetime import date
 from functools import cache
 from typing import Any, cast
 
@@ -24,6 +25,9 @@ WEEKDAYS = (
 )
 BLOCK = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})$")
 MAX_BLOCKS = 8
+MAX_OVERRIDES = 100
+OVERRIDE = re.compile(r"^([^:]*):(.*)$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TOKENS = (
     "{{lead.firstName}}",
     "{{lead.company}}",
@@ -92,6 +96,63 @@ def blocks_text(blocks: list[list[str]]) -> str:
     return ", ".join(f"{start}-{end}" for start, end in blocks)
 
 
+def parse_overrides(text: str) -> dict[str, list[list[str]]]:
+    """Date overrides, one a line: "2026-12-24: off" or "2026-12-31: 09:00-12:00, 13:00-15:00",
+    as ``{"2026-12-24": [], "2026-12-31": [["09:00", "12:00"], ["13:00", "15:00"]]}`` by date.
+
+    ValidationError naming every line that is not a date with blocks or "off", a date given twice,
+    and more than MAX_OVERRIDES lines. Past dates are kept; they no longer matter.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_OVERRIDES:
+        raise forms.ValidationError(f"At most {MAX_OVERRIDES} date overrides.")
+    overrides: dict[str, list[list[str]]] = {}
+    errors: list[str] = []
+    for line in lines:
+        match = OVERRIDE.match(line)
+        if match is None:
+            errors.append(f"“{line}”: write a date and its hours, like 2026-12-31: 09:00-12:00.")
+            continue
+        day, hours = match[1].strip(), match[2].strip()
+        try:
+            if not ISO_DATE.match(day):
+                raise ValueError(day)
+            key = date.fromisoformat(day).isoformat()
+        except ValueError:
+            errors.append(f"“{day}” is not a date; write it like 2026-12-24.")
+            continue
+        if key in overrides:
+            errors.append(f"{key} is given twice.")
+            continue
+        if hours.lower() == "off":
+            overrides[key] = []
+            continue
+        if not hours:
+            errors.append(f"{key}: give blocks like 09:00-12:00, or “off” for a day off.")
+            continue
+        try:
+            overrides[key] = parse_blocks(hours)
+        except forms.ValidationError as error:
+            errors.extend(f"{key}: {message}" for message in error.messages)
+    if errors:
+        raise forms.ValidationError(errors)
+    return dict(sorted(overrides.items()))
+
+
+def overrides_text(overrides: object) -> str:
+    """Stored date overrides in the form's format, by date (anything malformed left out)."""
+    if not isinstance(overrides, dict):
+        return ""
+    lines = []
+    for day, blocks in sorted(overrides.items()):
+        if not isinstance(blocks, list) or not all(
+            isinstance(block, list) and len(block) == 2 for block in blocks
+        ):
+            continue
+        lines.append(f"{day}: {blocks_text(blocks) if blocks else 'off'}")
+    return "\n".join(lines)
+
+
 class RulesForm(forms.Form):
     """Working hours per weekday (several blocks), time zone, meeting length and the invitation."""
 
@@ -115,6 +176,19 @@ class RulesForm(forms.Form):
         min_value=1,
         max_value=365,
         help_text="How far ahead visitors may book.",
+    )
+    date_overrides = forms.CharField(
+        label="Date overrides",
+        required=False,
+        max_length=MAX_OVERRIDES * 120,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 4,
+                "spellcheck": "false",
+                "placeholder": "2026-12-24: off\n2026-12-31: 09:00-12:00",
+            }
+        ),
+        help_text="One date a line with its hours instead of the weekday's, or “off”.",
     )
     meeting_title = forms.CharField(label="Meeting title", max_length=200)
     invitation_subject = forms.CharField(label="Invitation subject", max_length=200)
@@ -145,10 +219,14 @@ class RulesForm(forms.Form):
         }
         for day, _ in WEEKDAYS:
             initial[f"hours_{day}"] = blocks_text(rules.working_hours.get(day, []))
+        initial["date_overrides"] = overrides_text(rules.date_overrides)
         return initial
 
     def hour_fields(self) -> list[forms.BoundField]:
         return [self[f"hours_{day}"] for day, _ in WEEKDAYS]
+
+    def clean_date_overrides(self) -> dict[str, list[list[str]]]:
+        return parse_overrides(self.cleaned_data.get("date_overrides") or "")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

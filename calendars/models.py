@@ -89,13 +89,18 @@ DEFAULT_BODY = (
 
 
 class BookingRules(models.Model):
-    """What an agent offers: working hours in their own zone, duration, buffer, notice, horizon,
-    and the invitation e-mail visitors get."""
+    """What an agent offers: working hours in their own zone, date overrides, duration, buffer,
+    notice, horizon, and the invitation e-mail visitors get."""
 
     agent = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="booking_rules"
     )
     working_hours = models.JSONField(default=default_working_hours)
+    date_overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="ISO date → that day's blocks instead of its weekday's ([]: day off).",
+    )
     duration_minutes = models.PositiveSmallIntegerField(default=30)
     buffer_minutes = models.PositiveSmallIntegerField(default=0)
     notice_minutes = models.PositiveIntegerField(default=24 * 60)

@@ -23,6 +23,7 @@ logger = logging.getLogger("calendars")
 
 RULE_FIELDS = (
     "working_hours",
+    "date_overrides",
     "duration_minutes",
     "buffer_minutes",
     "notice_minutes",

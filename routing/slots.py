@@ -92,6 +92,7 @@ def candidates(agent_id: int | None = None) -> list[Candidate]:
             booking_rules.buffer_minutes,
             booking_rules.notice_minutes,
             booking_rules.horizon_days,
+            booking_rules.date_overrides,
         )
         found.append(
             Candidate(agent.pk, agent.name or agent.email, rules, connections.get(agent.pk))

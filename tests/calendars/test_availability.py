@@ -6,6 +6,7 @@ inside the block "09:00-17:00" of a day once the clock has read 09:00 that day a
 has read 17:00 (the highest reading so far, so a clock going back stays inside and a clock
 jumping over 09:00 starts the block at the jump); a slot is the block's start plus a multiple of
 the duration, every minute of it inside the block, none of its minutes or its buffer's busy.
+A date with an override has the override's blocks instead of its weekday's.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from calendars.availability import (
     free_slots,
     is_free,
     parse_hours,
+    parse_overrides,
     rules_from,
     zone_of,
 )
@@ -65,7 +67,7 @@ def oracle(rules: Rules, busy: Sequence[Interval], now: datetime) -> list[dateti
     slots: set[datetime] = set()
     day = earliest.astimezone(zone).date() - DAY
     while day <= latest.astimezone(zone).date() + DAY:
-        for start, end in rules.hours.get(day.weekday(), ()):
+        for start, end in rules.overrides.get(day, rules.hours.get(day.weekday(), ())):
             opens = datetime.combine(day, start)
             closes = datetime.combine(day + DAY if end == MIDNIGHT else day, end)
             inside = {n for n in range(count) if opens <= highest[n] < closes}
@@ -115,7 +117,7 @@ def block_lists(draw: st.DrawFn) -> list[tuple[time, time]]:
 
 
 @st.composite
-def block_at_change(draw: st.DrawFn, zone: str, change: datetime) -> tuple[int, tuple[time, time]]:
+def block_at_change(draw: st.DrawFn, zone: str, change: datetime) -> tuple[date, tuple[time, time]]:
     """A block of the day of ``change`` that starts or ends in its gap or repeated hour."""
     tz = ZoneInfo(zone)
     before = (change - MINUTE).astimezone(tz).replace(tzinfo=None) + MINUTE
@@ -128,7 +130,7 @@ def block_at_change(draw: st.DrawFn, zone: str, change: datetime) -> tuple[int, 
     end = draw(st.sampled_from(ends))
     if end.date() != start.date() and end.time() != MIDNIGHT:
         end = datetime.combine(start.date() + DAY, MIDNIGHT)
-    return start.weekday(), (start.time(), end.time())
+    return start.date(), (start.time(), end.time())
 
 
 @st.composite
@@ -150,9 +152,16 @@ def cases(draw: st.DrawFn) -> tuple[Rules, list[Interval], datetime]:
         for day in range(7)
         if draw(st.integers(0, 5))
     }
+    overrides: dict[date, list[tuple[time, time]]] = {}
+    for _ in range(draw(st.integers(0, 3))):
+        day = now.date() + draw(st.integers(-1, 4)) * DAY
+        overrides[day] = draw(block_lists())
     if change is not None and not always and draw(st.integers(0, 3)):
         day, block = draw(block_at_change(zone, change))
-        hours[day] = [*hours.get(day, []), block]
+        if draw(st.booleans()):
+            overrides[day] = [*overrides.get(day, []), block]
+        else:
+            hours[day.weekday()] = [*hours.get(day.weekday(), []), block]
     rules = Rules(
         zone=zone,
         hours=hours,
@@ -160,6 +169,7 @@ def cases(draw: st.DrawFn) -> tuple[Rules, list[Interval], datetime]:
         buffer=draw(st.sampled_from([0, 0, 5, 10, 15, 30])) * MINUTE,
         notice=(notice := draw(st.integers(0, 2 * 24 * 60)) * MINUTE),
         horizon=notice + draw(st.integers(6 * 60, 3 * 24 * 60) | st.integers(-60, 90)) * MINUTE,
+        overrides=overrides,
     )
     start = now.replace(second=0, microsecond=0)
     busy = []
@@ -174,7 +184,8 @@ def cases(draw: st.DrawFn) -> tuple[Rules, list[Interval], datetime]:
 def test_free_slots_are_exactly_the_slots_the_minute_by_minute_oracle_finds(
     case: tuple[Rules, list[Interval], datetime],
 ) -> None:
-    """RR-7: working hours, DST, duration, buffer, notice, horizon and busy time, all at once."""
+    """RR-7: working hours, date overrides, DST, duration, buffer, notice, horizon and busy time,
+    all at once."""
     rules, busy, now = case
     expected = oracle(rules, busy, now)
     event("some slots" if expected else "no slot")
@@ -352,3 +363,96 @@ def test_slots_are_aware_utc() -> None:
     assert slot.tzinfo is UTC
     assert slot == datetime(2030, 1, 7, 9, tzinfo=ZoneInfo("Asia/Tokyo"))
     assert date(2030, 1, 7).weekday() == 0
+
+
+def hours_by_day(slots: list[datetime], zone: str = "UTC") -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for slot in slots:
+        local = slot.astimezone(ZoneInfo(zone))
+        found.setdefault(local.date().isoformat(), []).append(local.strftime("%H:%M"))
+    return found
+
+
+def test_a_date_override_without_blocks_is_a_day_off() -> None:
+    """RR-7: date overrides: the Monday off, the Tuesday as every Tuesday."""
+    rules = office(overrides={date(2030, 1, 7): []}, notice=timedelta(0), horizon=2 * DAY)
+    slots = hours_by_day(free_slots(rules, [], MONDAY))
+    assert list(slots) == ["2030-01-08"]
+    assert len(slots["2030-01-08"]) == 16
+    assert not is_free(rules, [], MONDAY, at("2030-01-07T09:00"), 30 * MINUTE)
+    assert is_free(rules, [], MONDAY, at("2030-01-08T09:00"), 30 * MINUTE)
+
+
+def test_a_date_override_can_shorten_a_day() -> None:
+    """RR-7: date overrides: 10:00-11:00 and 15:00-16:00 instead of 09:00-17:00 on that date."""
+    day = [(time(10), time(11)), (time(15), time(16))]
+    rules = office(overrides={date(2030, 1, 7): day}, notice=timedelta(0), horizon=2 * DAY)
+    slots = hours_by_day(free_slots(rules, [], MONDAY))
+    assert slots["2030-01-07"] == ["10:00", "10:30", "15:00", "15:30"]
+    assert len(slots["2030-01-08"]) == 16
+    assert not is_free(rules, [], MONDAY, at("2030-01-07T09:00"), 30 * MINUTE)
+    assert is_free(rules, [], MONDAY, at("2030-01-07T15:30"), 30 * MINUTE)
+
+
+def test_a_date_override_can_make_a_day_off_a_working_day() -> None:
+    """RR-7: date overrides: one Saturday 09:00-12:00; the Sunday after stays off."""
+    saturday = date(2030, 1, 12)
+    rules = office(overrides={saturday: [(time(9), time(12))]}, notice=timedelta(0))
+    slots = hours_by_day(free_slots(rules, [], MONDAY))
+    assert slots["2030-01-12"] == ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30"]
+    assert "2030-01-13" not in slots
+    assert "2030-01-19" not in slots  # the next Saturday is off again
+    assert is_free(rules, [], MONDAY, at("2030-01-12T11:30"), 30 * MINUTE)
+
+
+def test_a_date_override_on_the_day_clocks_change_is_wall_clock_hours() -> None:
+    """RR-7: date overrides and DST: 01:00-05:00 on Sunday 8 March 2026 in New York (02:00 jumps
+    to 03:00) is three real hours, in local time, on a Sunday the weekly hours leave off."""
+    zone = "America/New_York"
+    rules = office(
+        zone=zone,
+        overrides={date(2026, 3, 8): [(time(1), time(5))]},
+        notice=timedelta(0),
+        horizon=3 * DAY,
+    )
+    now = at("2026-03-07T00:00")
+    slots = [slot for slot in free_slots(rules, [], now) if slot < at("2026-03-09T00:00")]
+    assert hours_by_day(slots, zone) == {
+        "2026-03-08": ["01:00", "01:30", "03:00", "03:30", "04:00", "04:30"]
+    }
+    assert [slot.strftime("%H:%M") for slot in slots] == [
+        "06:00", "06:30", "07:00", "07:30", "08:00", "08:30",
+    ]  # fmt: skip
+    assert all(is_free(rules, [], now, slot, 30 * MINUTE) for slot in slots)
+
+
+def test_date_overrides_come_from_the_stored_json() -> None:
+    """RR-7: date overrides: ISO dates only; bad dates, values and blocks are left out."""
+    rules = rules_from(
+        {"mon": [["09:00", "17:00"]]},
+        "UTC",
+        duration_minutes=30,
+        date_overrides={
+            "2026-12-24": [],
+            "2026-12-31": [["13:00", "15:00"], "09:00-12:00", ["x"], ["17:00", "09:00"]],
+            "2027-01-01": [["22:00", "24:00"]],
+            "2026-02-30": [["09:00", "12:00"]],
+            "2026-12-25 ": [],
+            "20261226": [],
+            "someday": [],
+            "2026-12-27": None,
+            "2026-12-28": "09:00-12:00",
+        },
+    )
+    assert rules.overrides == {
+        date(2026, 12, 24): [],
+        date(2026, 12, 31): [(time(9), time(12)), (time(13), time(15))],
+        date(2027, 1, 1): [(time(22), MIDNIGHT)],
+    }
+    assert rules_from({}, "UTC", 30).overrides == {}
+
+
+@pytest.mark.parametrize("stored", [None, [], "2026-12-24", {None: []}, {"2026-12-24": 5}])
+def test_junk_date_overrides_override_nothing(stored: object) -> None:
+    """RR-7: date overrides: a broken row falls back to the weekly hours."""
+    assert parse_overrides(stored) == {}

@@ -1,16 +1,18 @@
 """The Calendar page: an agent sees their calendar's status and sets their booking rules (working
-hours in blocks, time zone, length, notice, invitation); a marketer sees every agent's status."""
+hours in blocks, date overrides, time zone, length, notice, invitation); a marketer sees every
+agent's status."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from calendars.forms import parse_blocks
+from calendars.forms import parse_blocks, parse_overrides
 from calendars.models import BookingRules, CalendarConnection, ConnectionStatus
 from dynchat.models import Role, User
 
@@ -153,6 +155,82 @@ def test_a_week_without_working_hours_is_refused(agent_client: Client) -> None:
 )
 def test_blocks_are_read_in_the_forms_people_write_them(text: str, blocks: list[list[str]]) -> None:
     assert parse_blocks(text) == blocks
+
+
+def test_an_agent_saves_date_overrides_and_sees_them_again(
+    agent: User, agent_client: Client
+) -> None:
+    """RR-7: date overrides: a day off and a shorter day, stored by date, shown as written."""
+    overrides = "2026-12-31: 13:00-15:00; 9:00-12:00\n\n  2026-12-24: Off  \n"
+    response = agent_client.post(RULES, rules_post(date_overrides=overrides))
+
+    assert response.status_code == 302
+    rules = BookingRules.objects.get(agent=agent)
+    assert rules.date_overrides == {
+        "2026-12-24": [],
+        "2026-12-31": [["09:00", "12:00"], ["13:00", "15:00"]],
+    }
+    html = agent_client.get(PAGE).content.decode()
+    assert "2026-12-24: off\n2026-12-31: 09:00-12:00, 13:00-15:00</textarea>" in html
+
+
+def test_saving_without_date_overrides_clears_them(agent: User, agent_client: Client) -> None:
+    """RR-7: date overrides: an empty box means none."""
+    agent_client.post(RULES, rules_post(date_overrides="2026-12-24: off"))
+    agent_client.post(RULES, rules_post(date_overrides=""))
+    assert BookingRules.objects.get(agent=agent).date_overrides == {}
+
+
+def test_past_dates_are_accepted(agent: User, agent_client: Client) -> None:
+    """RR-7: date overrides: a date that has passed is kept and simply no longer matters."""
+    response = agent_client.post(RULES, rules_post(date_overrides="2020-01-01: off"))
+    assert response.status_code == 302
+    assert BookingRules.objects.get(agent=agent).date_overrides == {"2020-01-01": []}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ("2026-02-30: off", "“2026-02-30” is not a date; write it like 2026-12-24."),
+        ("24.12.2026: off", "“24.12.2026” is not a date"),
+        ("2026-12-24 off", "“2026-12-24 off”: write a date and its hours"),
+        ("2026-12-24:", "2026-12-24: give blocks like 09:00-12:00, or “off” for a day off."),
+        ("2026-12-24: mornings", "2026-12-24: “mornings” is not a time block"),
+        ("2026-12-24: 12:00-09:00", "2026-12-24: The block 12:00-09:00 ends before it starts."),
+        (
+            "2026-12-24: 09:00-12:00, 11:00-13:00",
+            "2026-12-24: The blocks 09:00-12:00 and 11:00-13:00 overlap.",
+        ),
+        ("2026-12-24: off\n2026-12-24: 09:00-12:00", "2026-12-24 is given twice."),
+        ("\n".join(f"2027-01-01: off {n}" for n in range(101)), "At most 100 date overrides."),
+    ],
+)
+def test_bad_date_overrides_are_refused_with_a_clear_message(
+    agent: User, agent_client: Client, overrides: str, message: str
+) -> None:
+    """RR-7: date overrides: what is wrong, on which line."""
+    response = agent_client.post(RULES, rules_post(date_overrides=overrides))
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not BookingRules.objects.filter(agent=agent, duration_minutes=45).exists()
+
+
+def test_every_bad_date_override_is_named() -> None:
+    """RR-7: date overrides: one message a bad line."""
+    with pytest.raises(ValidationError) as refused:
+        parse_overrides("2026-13-01: off\n2026-12-24: off\n2026-12-31: 9-5")
+    assert refused.value.messages == [
+        "“2026-13-01” is not a date; write it like 2026-12-24.",
+        "2026-12-31: “9-5” is not a time block; write it like 09:00-17:00 (24-hour clock).",
+    ]
+
+
+def test_a_hundred_date_overrides_are_fine() -> None:
+    """RR-7: date overrides: up to 100 lines."""
+    text = "\n".join(f"2027-{month:02d}-{day:02d}: off" for month in (1, 2, 3, 4) for day in
+                     range(1, 26))  # fmt: skip
+    assert len(parse_overrides(text)) == 100
 
 
 def test_htmx_saves_answer_the_form_alone(agent: User, agent_client: Client) -> None:
