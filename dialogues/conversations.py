@@ -18,7 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from dialogues import guard, identity, visitors
+from dialogues import counting, guard, identity, visitors
 from dialogues.flow import Capture, Flow, parse_valid
 from dialogues.models import (
     Conversation,
@@ -98,10 +98,11 @@ def start_conversation(
     flow = parse_valid(version.flow)
     step = advance(flow, flow.start, facts_of(visitor))
     reached = set(_goal_names(conversation)) if existing and step.goals else set()
-    events += _arrive(conversation, step, url=url, now=now, reached=reached)
-    ConversationEvent.objects.bulk_create(events)
+    arrived = _arrive(conversation, step, url=url, now=now, reached=reached)
+    ConversationEvent.objects.bulk_create(events + arrived)
     conversation.save()
     visitors.forget(visitor)
+    counting.started(conversation, visitor, arrived, created=existing is None, url=url, now=now)
     return conversation, existing is None
 
 
@@ -200,14 +201,22 @@ def record_events(
 
 
 def lock(conversation: Conversation) -> Conversation:
-    """The conversation read again and locked (with its visitor) until the transaction ends."""
-    # Visitor first, then conversation: the order start_conversation locks them in.
-    Visitor.objects.select_for_update().values_list("pk", flat=True).get(pk=conversation.visitor_id)
-    return (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("visitor__site", "version", "dialogue")
-        .get(pk=conversation.pk)
-    )
+    """The conversation read again and locked (with its visitor) until the transaction ends.
+
+    Raises ``Refused("conversation_not_found")`` when it was erased meanwhile (a privacy request).
+    """
+    try:
+        # Visitor first, then conversation: the order start_conversation locks them in.
+        Visitor.objects.select_for_update().values_list("pk", flat=True).get(
+            pk=conversation.visitor_id
+        )
+        return (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("visitor__site", "version", "dialogue")
+            .get(pk=conversation.pk)
+        )
+    except (Visitor.DoesNotExist, Conversation.DoesNotExist):
+        raise Refused("conversation_not_found", "There is no such conversation.") from None
 
 
 @dataclass
@@ -229,6 +238,7 @@ class Run:
     events: list[ConversationEvent] = field(default_factory=list)  # inserted at once by finish
     reached: set[str] | None = None  # every goal reached so far, read when first needed
     walked: list[str] = field(default_factory=list)  # the cards the last answer led through
+    tally: counting.Tally = field(default_factory=counting.Tally)  # the report counters' share
 
     def __post_init__(self) -> None:
         self.flow = parse_valid(self.conversation.version.flow)
@@ -261,6 +271,7 @@ class Run:
         # A dropped capture (a bot's) leaves no trace of what it typed.
         value = "" if verdict == "drop" else answer.value
         self.record(INTERACTIONS[kind], card=conversation.card, value=value)
+        counting.interaction(self.tally, self, kind=kind, kept_email=is_email and verdict != "drop")
         if conversation.state == ConversationState.TRIGGERED:
             conversation.state = ConversationState.ENGAGED
             conversation.engaged_at = self.now
@@ -279,6 +290,7 @@ class Run:
         )
         self.goals += [event.value for event in arrived if event.kind == EventKind.GOAL]
         self.events += arrived
+        counting.arrived(self.tally, conversation, self.visitor, arrived, now=self.now)
 
     def record(self, kind: EventKind, *, card: str, value: str) -> None:
         event = _event(
@@ -336,6 +348,7 @@ class Run:
         visitors.forget(visitor)
         if visitor.email and not visitor.quarantined:
             self.queue_for_marketo()
+        self.tally.save()  # last: the counter rows stay locked only until the commit
 
     def queue_for_marketo(self) -> None:
         """Tell Marketo what it has not heard yet; outbox keys make repeats harmless."""

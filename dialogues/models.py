@@ -326,3 +326,23 @@ class SiteAlert(models.Model):
     def resolve(self) -> None:
         """Close the alert (a new incident opens a new one)."""
         SiteAlert.objects.filter(pk=self.pk, resolved_at=None).update(resolved_at=timezone.now())
+
+
+# The reporting counters, purge runs and privacy requests live in their own module.
+from dialogues.report_models import (  # noqa: E402
+    DailyCard,
+    DailyGoal,
+    DailyMetric,
+    DailyPage,
+    PrivacyRequest,
+    PurgeRun,
+)
+
+__all__ = [
+    "DailyCard",
+    "DailyGoal",
+    "DailyMetric",
+    "DailyPage",
+    "PrivacyRequest",
+    "PurgeRun",
+]

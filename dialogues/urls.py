@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dialogues.views import builder, conversations, history, lists, targeting
+from dialogues.views import builder, conversations, history, lists, privacy, reports, targeting
 
 app_name = "dialogues"
 
@@ -35,5 +35,7 @@ urlpatterns = [
         conversations.lead_conversations,
         name="lead-conversations",
     ),
-    path("reports/", lists.reports, name="reports"),
+    path("dialogues/<int:pk>/reports/", reports.dialogue_reports, name="dialogue-reports"),
+    path("reports/", reports.reports_page, name="reports"),
+    path("privacy/", privacy.privacy_requests, name="privacy"),
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,13 +148,24 @@ def facts(lead: MarketoLead | None, visitor: Visitor | None) -> dict[str, Any]:
     return values
 
 
-def forget(visitor: Visitor) -> None:
+def forget(visitor: Visitor, *, cookies: Iterable[str] = ()) -> None:
     """Drop the visitor's cached snapshots now and again once the current transaction commits.
 
-    Snapshots are cached by visitor id with and without the Munchkin cookie they came with.
+    Snapshots are cached by visitor id with and without the Munchkin cookie they came with;
+    ``cookies``: other Munchkin cookies they may have been cached with (their lead's).
     """
-    keys = [_cache_key(visitor.site_id, visitor.key, "")]
-    if visitor.munchkin_cookie:
-        keys.append(_cache_key(visitor.site_id, visitor.key, visitor.munchkin_cookie))
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    tokens = {"", visitor.munchkin_cookie, *cookies}
+    _forget({_cache_key(visitor.site_id, visitor.key, token) for token in tokens})
+
+
+def forget_cookies(site_ids: Iterable[int], cookies: Iterable[str]) -> None:
+    """Drop the snapshots cached by Munchkin cookie alone on these sites (as ``forget`` does)."""
+    _forget({_cache_key(site_id, "", token) for site_id in site_ids for token in cookies})
+
+
+def _forget(keys: set[str]) -> None:
+    if not keys:
+        return
+    ordered = sorted(keys)
+    cache.delete_many(ordered)
+    transaction.on_commit(lambda: cache.delete_many(ordered))

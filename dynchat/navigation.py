@@ -25,6 +25,7 @@ NAVIGATION = (
     NavItem("Meetings", "meetings:list", EVERYONE, "meetings"),
     NavItem("Routing", "routing:queue", (Role.MARKETER,), "routing"),
     NavItem("Reports", "dialogues:reports", (Role.MARKETER,), "reports"),
+    NavItem("Privacy", "dialogues:privacy", (Role.MARKETER,), "privacy"),
     NavItem("Marketo", "sync:overview", (Role.MARKETER,), "marketo"),
 )
 

@@ -354,6 +354,8 @@ CELERY_BEAT_SCHEDULE = {
     "prune-claims": {"task": "dynchat.prune_claims", "schedule": 86400.0},
     # Meetings whose end has passed become completed (unless marked no-show); holds expire.
     "meetings-roll-over": {"task": "meetings.roll_over", "schedule": 300.0},
+    # Conversation events older than 90 days are deleted (dialogues/retention.py).
+    "reports-purge": {"task": "dialogues.purge_expired", "schedule": 86400.0},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

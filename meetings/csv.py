@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from dynchat.spreadsheet import safe_cell
 from meetings.models import Meeting
 
 HEADER = [
@@ -20,14 +21,6 @@ HEADER = [
     "Status",
     "Took place",
 ]
-# A cell a spreadsheet would read as a formula (or DDE) starts with one of these (OWASP).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
-
-
-def safe_cell(value: object) -> str:
-    """The text of a cell, with a leading quote when a spreadsheet would run it as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 class _Echo:

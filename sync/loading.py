@@ -27,6 +27,10 @@ STAGE = "sync_stage"
 SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 NUMBER = r"'^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$'"
 INTEGER = r"'^-?[0-9]+$'"
+# Lead imports hold this advisory lock (shared) per batch and a privacy erase holds it
+# (exclusive): an import either commits before the erase, which then removes what it wrote, or
+# runs after it and sees the tombstone.
+LEADS_LOCK = 0x5EAD5
 
 
 class BadFile(Exception):
@@ -187,11 +191,33 @@ def _upsert_leads_sql(staging: Staging, types: Mapping[str, str], merge: bool) -
     return (
         f"INSERT INTO sync_marketolead ({', '.join(columns)}, synced_at) "
         f"SELECT DISTINCT ON ({key}) {', '.join(expressions)}, now() FROM {STAGE} "
-        f"WHERE n > %s AND n <= %s ORDER BY {key}, n DESC "
+        f"WHERE n > %s AND n <= %s{_not_erased(staging)} ORDER BY {key}, n DESC "
         f"ON CONFLICT (id) DO UPDATE SET {updates}, synced_at = excluded.synced_at "
         # An older copy of a lead (an overlapping window, a late page) never wins.
         f"WHERE sync_marketolead.updated_at IS NULL OR excluded.updated_at IS NULL "
         f"OR excluded.updated_at >= sync_marketolead.updated_at"
+    )
+
+
+def _not_erased(staging: Staging) -> str:
+    """Leave out leads whose e-mail was erased on request (sync.models.ErasedSubject): the hash
+    is of the trimmed, lower-cased e-mail, as dialogues.privacy.subject_hash makes it."""
+    if "email" not in staging.header:
+        return ""
+    email = staging.index_of("email")
+    trimmed = f"lower(btrim({email}, E' \\t\\n\\r\\f\\v'))"
+    digest = f"encode(sha256(convert_to({trimmed}, 'UTF8')), 'hex')"
+    return (
+        f" AND ({email} IS NULL OR NOT EXISTS "
+        f"(SELECT 1 FROM sync_erasedsubject erased WHERE erased.email_hash = {digest}))"
+    )
+
+
+def _not_erased_lead(lead_id: str) -> str:
+    """Leave out activities of leads erased on request (their chat answers may be in them)."""
+    return (
+        f" AND NOT EXISTS (SELECT 1 FROM sync_erasedsubject erased "
+        f"WHERE {lead_id}::bigint = ANY(erased.lead_ids))"
     )
 
 
@@ -226,7 +252,7 @@ def _insert_activities_sql(staging: Staging) -> str:
         f"SELECT DISTINCT ON ({c['marketoGUID']}) {c['marketoGUID']}, {c['leadId']}::bigint, "
         f"{c['activityDate']}::timestamptz, {c['activityTypeId']}::integer, {campaign}, "
         f"{primary_id}, {primary}, {attributes} FROM {STAGE} "
-        f"WHERE n > %s AND n <= %s ORDER BY {c['marketoGUID']} "
+        f"WHERE n > %s AND n <= %s{_not_erased_lead(c['leadId'])} ORDER BY {c['marketoGUID']} "
         # Activities are write-once in Marketo: a second copy changes nothing.
         "ON CONFLICT (marketo_guid) DO NOTHING"
     )
@@ -264,6 +290,8 @@ def load(
             high = min(low + BATCH_ROWS, total)
             params = [low, high, low, high] if kind == "companies" else [low, high]
             with transaction.atomic(), connection.cursor() as cursor:
+                if kind == "leads":
+                    cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [LEADS_LOCK])
                 cursor.execute(sql, params)
                 if on_batch:
                     on_batch(high)

@@ -360,3 +360,22 @@ class CustomActivityType(models.Model):
 
     def __str__(self) -> str:
         return self.api_name
+
+
+class ErasedSubject(models.Model):
+    """A person whose data was erased on request: the sync must not bring their data back.
+
+    Only a SHA-256 of the lower-cased, trimmed e-mail is kept (dialogues.privacy makes it).
+    """
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    lead_ids = ArrayField(
+        models.BigIntegerField(),
+        default=list,
+        blank=True,
+        help_text="The Marketo lead ids the person had: their activities are not imported again.",
+    )
+    erased_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"erased {self.email_hash[:12]}"

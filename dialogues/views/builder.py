@@ -14,6 +14,7 @@ from dialogues import editing, services
 from dialogues.forms import CARD_FORMS, CardForm
 from dialogues.models import Dialogue
 from dialogues.views.common import flow_context, get_dialogue_for_user, parse_slot
+from dialogues.views.reports import card_reach
 from dynchat.access import marketer_required, team_required
 from dynchat.http import AuthedRequest
 
@@ -44,6 +45,7 @@ def respond(
     """The flow panel (htmx), or the page: redirected after a change that went through."""
     fields = fields or services.known_fields()
     context = flow_context(dialogue, fields, editing_card=editing_card, form=form, error=error)
+    context["reach"] = card_reach(dialogue)
     if request.htmx:
         return render(request, f"{PAGE}#flow-panel", {**context, "notice": notice})
     if notice:
@@ -62,7 +64,7 @@ def builder(request: AuthedRequest, pk: int) -> HttpResponse:
     card_id = request.GET.get("edit", "") if request.user.is_marketer else ""
     form = card_form(dialogue, card_id, fields) if card_id in dialogue.flow["cards"] else None
     context = flow_context(dialogue, fields, editing_card=card_id if form else "", form=form)
-    return render(request, PAGE, {**context, "tab": "flow"})
+    return render(request, PAGE, {**context, "tab": "flow", "reach": card_reach(dialogue)})
 
 
 @marketer_required

@@ -1,4 +1,4 @@
-"""The dialogues list per site, creating a dialogue, site alerts; and the reports page."""
+"""The dialogues list per site, creating a dialogue, site alerts."""
 
 from __future__ import annotations
 
@@ -72,8 +72,3 @@ def alert_dismiss(request: AuthedRequest, pk: int) -> HttpResponseRedirect:
     alert = get_object_or_404(SiteAlert, pk=pk)
     alert.resolve()
     return redirect(f"{reverse('dialogues:list')}?site={alert.site_id}")
-
-
-@marketer_required
-def reports(request: AuthedRequest) -> HttpResponse:
-    return render(request, "dialogues/reports.html")

@@ -21,6 +21,7 @@ MARKETER_NAV = [
     "Meetings",
     "Routing",
     "Reports",
+    "Privacy",
     "Marketo",
 ]
 AGENT_NAV = ["Dialogues", "Calendar", "Meetings"]

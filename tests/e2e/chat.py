@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import html
 import json
+import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
-from playwright.sync_api import ConsoleMessage, Dialog, Page
+from playwright.sync_api import (
+    ConsoleMessage,
+    Dialog,
+    Error,
+    Locator,
+    Page,
+    Request,
+    Response,
+    expect,
+)
 
 from dialogues.models import DialogueVersion, default_targeting
 from dialogues.services import create_dialogue, publish
@@ -32,6 +43,21 @@ def publish_flow(site: Site, flow: dict[str, Any], origin: str) -> DialogueVersi
         targeting={**default_targeting(), "include": [f"{origin}/*"]},
     )
     return publish(dialogue)
+
+
+def type_answer(field: Locator, text: str) -> None:
+    """Type ``text`` into a field of the chat frame and send it with Enter, as a visitor does: click
+    into it first. The frame is on another origin than the page: a key goes to the frame the
+    browser holds focused, and a field focused by script alone may not have taken the browser's
+    focus yet (the keys would land on the host page). The value is checked before Enter."""
+    field.click()
+    for _ in range(50):
+        if field.evaluate("e => e.ownerDocument.hasFocus() && e.ownerDocument.activeElement === e"):
+            break
+        field.page.wait_for_timeout(100)
+    field.fill(text)
+    expect(field).to_have_value(text)
+    field.press("Enter")
 
 
 def frame_url(base: str, site: Site, host: str) -> str:
@@ -130,3 +156,41 @@ class Trouble:
     @property
     def csp_violations(self) -> list[str]:
         return [text for text in self.console if "Content Security Policy" in text]
+
+
+@dataclass
+class Traffic:
+    """The widget API's requests and answers as one page saw them, and the live server's threads
+    at the moment a test gives up: what a failed wait shows (a request never answered, and what
+    the thread serving it was doing)."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page) -> Traffic:
+        page.on("request", self._request)
+        page.on("response", self._response)
+        page.on("requestfailed", lambda r: self.lines.append(f"failed {r.url} {r.failure}"))
+        return self
+
+    def _request(self, request: Request) -> None:
+        if "/api/widget/" in request.url:
+            sent = f" {request.post_data[:2000]}" if request.post_data else ""
+            self.lines.append(f"→ {request.method} {request.url}{sent}")
+
+    def _response(self, response: Response) -> None:
+        if "/api/widget/" in response.url:
+            try:
+                body = response.text()[:2000]
+            except Error as error:  # the page went away meanwhile
+                body = f"({error.message})"
+            self.lines.append(f"← {response.status} {response.url} {body}")
+
+    def report(self) -> str:
+        stacks = [
+            f"thread {thread.name}:\n{''.join(traceback.format_stack(frame)[-12:])}"
+            for thread in threading.enumerate()
+            if thread.ident is not None
+            and (frame := sys._current_frames().get(thread.ident)) is not None
+            and thread is not threading.current_thread()
+        ]
+        return "\n".join(["widget API traffic:", *self.lines, "server threads:", *stacks])

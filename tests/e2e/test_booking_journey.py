@@ -20,7 +20,7 @@ from calendars.models import CalendarConnection, ConnectionStatus
 from dialogues.models import Conversation, ConversationState, EventKind
 from dynchat.models import Role, Site, User
 from meetings.models import Meeting, MeetingStatus
-from tests.e2e.chat import Trouble
+from tests.e2e.chat import Traffic, Trouble, type_answer
 from tests.e2e.conftest import HostPages
 from tests.e2e.widget_host import RECORDER, publish_dialogue
 from tests.widget.booking import meeting_flow
@@ -156,20 +156,25 @@ def test_agents_connect_their_calendars_and_a_visitor_books_one_of_them(
     # A visitor on the customer's site gives their e-mail and picks the first time offered.
     visitor = people.open(timezone_id=ZONE)
     visitor.add_init_script(RECORDER)
+    traffic = Traffic().watch(visitor)
     visitor.goto(host_pages.url(journey_site.key))
     visitor.locator("[data-dynchat] button.l").click()
     frame = chat(visitor)
-    field = frame.get_by_label("Your e-mail?")
-    field.fill(VISITOR)
-    field.press("Enter")
+    type_answer(frame.get_by_label("Your e-mail?"), VISITOR)
     times = frame.get_by_role("group", name="Book a meeting")
-    expect(times.get_by_role("group", name="Days").get_by_role("button").first).to_have_attribute(
-        "aria-pressed", "true"
-    )
+    # Listing times asks both calendars (a first token refresh each, Microsoft's over TLS): on a
+    # loaded machine that can take longer than expect's default 5 s.
+    first_day = times.get_by_role("group", name="Days").get_by_role("button").first
+    try:
+        expect(frame.locator(".msg.visitor")).to_have_text([f"You: {VISITOR}"])
+        expect(first_day).to_have_attribute("aria-pressed", "true", timeout=20_000)
+    except AssertionError as failed:
+        shown = frame.locator("body").inner_text()
+        raise AssertionError(f"{failed}\nthe chat shows:\n{shown}\n{traffic.report()}") from None
     first_time = times.get_by_role("group", name=re.compile("^Times on ")).get_by_role("button")
     first_time.first.click()
     confirmation = frame.get_by_text(re.compile("^Booked: .+ with (Alex Agent|Sam Rivera)$"))
-    expect(confirmation).to_be_visible()
+    expect(confirmation).to_be_visible(timeout=20_000)  # booking asks both calendars afresh
     expect(frame.get_by_role("link", name="Add to calendar")).to_be_visible()
     expect(frame.locator(".msg.bot").filter(has_text="See you then!")).to_be_visible()
     visitor.wait_for_function("window.dynchatEvents.some(e => e.name === 'meeting-booked')")

@@ -14,21 +14,25 @@ sync mirrors them back. Marketo refuses addresses with spaces or a second ``@`` 
 parts), so those visitors show on the conversation pages only.
 
 Then a signed-in marketer opens in headless Chromium every page of each surface in ``SURFACES``:
-the lead list, each lead, each lead's conversations, the dialogue's conversation list and each
-transcript. Pass: no ``dialog`` event, no ``securitypolicyviolation`` event (listened for by an
-init script, before any page script runs), no ``on*`` attribute, script without the page's nonce,
-element no admin page has (``img``, ``iframe``, an ``svg`` that is not one of our icons, …) or
-``javascript:``/``data:`` URL anywhere in the DOM; and every stored value is shown verbatim
-wherever the page shows it: as many elements without child elements have exactly that value as
-their ``textContent``.
+the lead list, each lead, each lead's conversations, the dialogue's conversation list, each
+transcript and the reports. Pass: no ``dialog`` event, no ``securitypolicyviolation`` event
+(listened for by an init script, before any page script runs), no ``on*`` attribute, script without
+the page's nonce, element no admin page has (``img``, ``iframe``, an ``svg`` that is not one of our
+icons, …) or ``javascript:``/``data:`` URL anywhere in the DOM; and every stored value is shown
+verbatim wherever the page shows it: as many elements without child elements have exactly that
+value as their ``textContent``.
 
-The CSV export, the dashboard widget and the notification e-mail, W-1's other surfaces, do not
-exist yet: each will be one more entry in ``SURFACES`` (a CSV or an e-mail brings its own
-``read``, which fetches and parses it instead of scanning a DOM).
+The reports show where dialogues were triggered: nine named visitors come from a page whose path
+is their payload, sent as it is (as a crafted request can; a browser would percent-encode it), so
+the Reports page, the dialogue's Reports tab and the top pages' CSV export show those pages. A CSV
+brings its own ``read``: it is fetched with the marketer's session and parsed, every page must be
+a cell as it was sent, and no cell may start a spreadsheet formula.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 from collections import Counter
@@ -47,12 +51,14 @@ from playwright.sync_api import Dialog, Page, expect
 
 from dialogues.models import Conversation, DialogueVersion, EventKind, Visitor
 from dynchat.models import Role, Site, User
+from dynchat.spreadsheet import FORMULA_STARTS
 from sync import services as sync
 from sync.limiter import default_limiter
 from sync.models import MarketoLead, OutboxKind, OutboxMessage, OutboxState, RunState, SyncRun
 from sync.outbox import drain_outbox
 from sync.sandbox import Dataset, MarketoSandbox
-from tests.widget.api import published, send, start
+from tests.conftest import ALLOWED_ORIGIN
+from tests.widget.api import PAGE, published, send, start
 from tests.widget.xss_corpus import PAYLOADS, SCAN_ADMIN_PAGE, SETTLE, Payload, email_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -90,6 +96,7 @@ class Typed:
     email: str
     topic: str
     refused: list[tuple[str, str]] = field(default_factory=list)
+    page: str = PAGE  # where the conversation started
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ class Stored:
     conversations: list[Conversation]
     leads: list[MarketoLead]
     payload_emails: set[str]  # the e-mails made of a payload, as Marketo keeps them (lower case)
+    payload_pages: list[str]  # the pages whose path is a payload, as the visitors' URLs named them
 
     def leads_conversations(self, lead: MarketoLead) -> list[Conversation]:
         return [c for c in self.conversations if c.visitor.email.lower() == lead.email.lower()]
@@ -121,10 +129,26 @@ def visitors_for(payload: Payload, number: int) -> list[Typed]:
     return typed
 
 
+# A path a URL can carry as it is (the widget API refuses white space and control characters; a
+# query string or a fragment is not part of the page reports keep).
+URL_PATH = re.compile(r"[^\s\x00-\x1f\x7f?#]{1,300}")
+PAGE_PAYLOADS = 9  # with the plain page, the ten the top-pages table shows
+
+
+def come_from_payload_pages(everyone: list[Typed]) -> list[str]:
+    """The first named visitors whose payload can be a path start on that page; its URL each."""
+    named = [t for t in everyone if t.visitor.startswith("named-") and URL_PATH.fullmatch(t.name)]
+    for typed in named[:PAGE_PAYLOADS]:
+        typed.page = f"{ALLOWED_ORIGIN}/{typed.name.lstrip('/')}"
+    pages = [typed.page for typed in named[:PAGE_PAYLOADS]]
+    assert len(pages) == PAGE_PAYLOADS
+    return pages
+
+
 def chat(client: Client, version: DialogueVersion, typed: Typed, ip: str) -> None:
     """Answer the three cards as the widget would, one event per request; a value a card refuses
     (too long) is recorded and replaced by a plain one, so the conversation goes on."""
-    started = start(client, version, typed.visitor, ip=ip)
+    started = start(client, version, typed.visitor, ip=ip, url=typed.page)
     assert started.status_code == 201, started.content
     steps = [("name", typed.name, "plain name"), ("mail", typed.email, None),
              ("topic", typed.topic, "plain topic")]  # fmt: skip
@@ -218,6 +242,18 @@ class Surface:
     read: Callable[[Page, str], Reading] = read_html
 
 
+def read_csv(page: Page, url: str) -> Reading:
+    """A CSV export, fetched with the page's session: its cells, and any that starts a formula."""
+    response = page.request.get(url)
+    assert response.status == 200, url
+    assert response.headers["content-type"].startswith("text/csv"), url
+    cells = [cell for row in csv.reader(io.StringIO(response.text())) for cell in row]
+    formulas = [
+        f"{url}: formula cell {cell!r:.80}" for cell in cells if cell.startswith(FORMULA_STARTS)
+    ]
+    return Reading(Counter(cells), formulas)
+
+
 def pages(url: str, count: int) -> list[str]:
     return [f"{url}?page={number}" for number in range(1, math.ceil(count / PER_PAGE) + 1)]
 
@@ -267,6 +303,18 @@ SURFACES = [
             for conversation in s.conversations
         ],
         lambda s: [value for c in s.conversations for value in visitor_values(c)],
+    ),
+    Surface("reports", lambda s: [reverse("dialogues:reports")], lambda s: s.payload_pages),
+    Surface(
+        "dialogue's reports",
+        lambda s: [reverse("dialogues:dialogue-reports", args=[s.dialogue_id])],
+        lambda s: s.payload_pages,
+    ),
+    Surface(
+        "top pages' CSV",
+        lambda s: [f"{reverse('dialogues:reports')}?export=pages"],
+        lambda s: s.payload_pages,
+        read_csv,
     ),
 ]
 
@@ -321,6 +369,7 @@ def test_no_payload_typed_in_chat_runs_or_becomes_markup_in_the_admin(
     initial_sync()
     version = published(site, FLOW)
     everyone = [typed for n, p in enumerate(PAYLOADS) for typed in visitors_for(p, n)]
+    payload_pages = come_from_payload_pages(everyone)
     client = Client()
     # No Marketo calls while chatting (the push follows, in one batch), no lead guard timing (a
     # test types faster than a person) and no burst breaker (W-11's, not this test's).
@@ -368,6 +417,7 @@ def test_no_payload_typed_in_chat_runs_or_becomes_markup_in_the_admin(
         ),
         leads=leads,
         payload_emails={t.email.lower() for t in everyone if t.visitor.startswith("mailed-")},
+        payload_pages=payload_pages,
     )
     assert stored.payload_leads, "Marketo took none of the addresses made of payloads"
     base = str(live_server.url)

@@ -16,7 +16,7 @@ from playwright.sync_api import Frame, Page, Request, Response, expect
 
 from dialogues.models import Conversation
 from dynchat.models import Site
-from tests.e2e.chat import Trouble, publish_flow
+from tests.e2e.chat import Trouble, publish_flow, type_answer
 from tests.e2e.conftest import HostPages
 
 pytestmark = pytest.mark.browser
@@ -106,8 +106,7 @@ def test_the_token_never_travels_in_a_url_or_referer_and_errors_say_nothing_insi
     expect(chat.get_by_label("Your e-mail?")).to_be_visible()
     page.reload()  # the resume answers with the token again
     chat = page.frame_locator("iframe[title=Chat]")
-    chat.get_by_label("Your e-mail?").fill("someone@example.com")
-    chat.get_by_label("Your e-mail?").press("Enter")
+    type_answer(chat.get_by_label("Your e-mail?"), "someone@example.com")
     expect(chat.get_by_text("This conversation has ended.")).to_be_visible()
 
     conversation = Conversation.objects.get()

@@ -17,7 +17,7 @@ from dynchat.models import Site
 from meetings.models import Meeting, MeetingStatus
 from routing.assignment import BookingRequest, book, offer_slots
 from tests.calendars.factories import connected_agent
-from tests.e2e.chat import Trouble
+from tests.e2e.chat import Trouble, type_answer
 from tests.e2e.conftest import HostPages
 from tests.e2e.widget_host import RECORDER, publish_dialogue
 from tests.widget.booking import meeting_flow
@@ -60,9 +60,7 @@ def test_a_visitor_books_a_meeting_in_the_widget(
         page.goto(host_pages.url(booking_site.key))
         page.locator("[data-dynchat] button.l").click()
         frame = chat(page)
-        field = frame.get_by_label("Your e-mail?")
-        field.fill(EMAIL)
-        field.press("Enter")
+        type_answer(frame.get_by_label("Your e-mail?"), EMAIL)
 
         # Days and times, labelled in the visitor's zone (the browser's, sent as tz).
         times = frame.get_by_role("group", name="Book a meeting")

@@ -55,13 +55,19 @@ def visitor_key(number: int) -> str:
 
 
 def start(
-    client: Client, version: DialogueVersion, visitor: str, *, ip: str = "192.0.2.1", **extra: Any
+    client: Client,
+    version: DialogueVersion,
+    visitor: str,
+    *,
+    ip: str = "192.0.2.1",
+    url: str = PAGE,
+    **extra: Any,
 ) -> Any:
-    """POST /conversations as the widget on the allowed origin does."""
+    """POST /conversations as the widget on the allowed origin does (from ``url``)."""
     body = {"site": version.dialogue.site.key, "visitor": visitor, "version": version.pk}
     return client.post(
         reverse("widget:conversations"),
-        {**body, "url": PAGE},
+        {**body, "url": url},
         content_type="application/json",
         headers={"Origin": ALLOWED_ORIGIN},
         REMOTE_ADDR=ip,

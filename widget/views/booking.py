@@ -83,6 +83,8 @@ def conversation_endpoint(
 def _refused(refused: Refused | BookingRefused) -> JsonResponse:
     """A flow's refusal (409: the card or conversation moved on) or routing's (its status)."""
     status = refused.status if isinstance(refused, BookingRefused) else 409
+    if isinstance(refused, Refused) and refused.code == "conversation_not_found":
+        status = 404
     return json_error(status, refused.code, refused.message)
 
 

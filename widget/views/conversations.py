@@ -32,6 +32,7 @@ from widget.views.shared import (
 
 STATUS = {
     "version_not_found": 404,
+    "conversation_not_found": 404,
     "version_not_offered": 409,
     "dialogue_completed": 409,
     "conversation_completed": 409,
@@ -105,9 +106,12 @@ def events(request: HttpRequest, conversation_id: int) -> JsonResponse:
         return found
     if problems := events_problems(body):
         return invalid(problems)
-    outcome = record_events(
-        found, body["events"], url=body.get("url", ""), client_ip=client_ip(request)
-    )
+    try:
+        outcome = record_events(
+            found, body["events"], url=body.get("url", ""), client_ip=client_ip(request)
+        )
+    except Refused as refused:  # erased while this request was on its way
+        return _refused(refused)
     payload = {
         "accepted": outcome.accepted,
         "conversation": state(outcome.conversation, history=False, walked=outcome.walked),
