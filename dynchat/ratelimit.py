@@ -49,7 +49,7 @@ class Rate:
 @functools.cache
 def counters() -> redis.Redis:
     """The Redis client for counters (Django's cache API would take three round trips)."""
-    return redis.Redis.from_url(settings.REDIS_URL)
+    return redis.Redis.from_url(settings.REDIS_URL, **settings.REDIS_OPTIONS)
 
 
 def retry_after(scope: str, key: str) -> int | None:

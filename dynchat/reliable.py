@@ -120,7 +120,7 @@ def check_the_pool_every_second(sender: Any, **kwargs: Any) -> None:
 
 @functools.cache
 def delivery_counter() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return redis.Redis.from_url(settings.REDIS_URL, **settings.REDIS_OPTIONS)
 
 
 def delivery_key(task_id: str, attempt: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ssl
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -122,11 +123,22 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://localhost:6379/0")
+# Every Redis client of the web and worker processes (the cache, rate limits, delivery counts):
+# RESP2, the protocol every supported server speaks, without the RESP3 connect handshakes of
+# redis-py 8 (a fresh connection failed with EBADF in them under 200 concurrent bookings), and
+# timeouts, so an unreachable Redis fails a request within seconds instead of hanging a thread.
+REDIS_OPTIONS: dict[str, Any] = {
+    "protocol": 2,
+    "socket_connect_timeout": 5,
+    "socket_timeout": 5,
+    "health_check_interval": 30,
+}
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "dynchat",
+        "OPTIONS": REDIS_OPTIONS,
     }
 }
 

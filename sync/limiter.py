@@ -129,7 +129,7 @@ class RedisLimiter:
         self.window = window
         self.concurrency = concurrency
         self.lease = lease
-        self._redis = redis.Redis.from_url(redis_url)
+        self._redis = redis.Redis.from_url(redis_url, **settings.REDIS_OPTIONS)
         self._acquire_script = self._redis.register_script(_ACQUIRE)
         self._renew_script = self._redis.register_script(_RENEW)
         self._back_off_script = self._redis.register_script(_BACK_OFF)
