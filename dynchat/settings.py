@@ -133,7 +133,7 @@ REDIS_OPTIONS: dict[str, Any] = {
     "socket_timeout": 5,
     "health_check_interval": 30,
 }
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
