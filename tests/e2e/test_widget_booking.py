@@ -17,7 +17,7 @@ from dynchat.models import Site
 from meetings.models import Meeting, MeetingStatus
 from routing.assignment import BookingRequest, book, offer_slots
 from tests.calendars.factories import connected_agent
-from tests.e2e.chat import Trouble, type_answer
+from tests.e2e.chat import Trouble, press_until, type_answer
 from tests.e2e.conftest import HostPages
 from tests.e2e.widget_host import RECORDER, publish_dialogue
 from tests.widget.booking import meeting_flow
@@ -86,9 +86,7 @@ def test_a_visitor_books_a_meeting_in_the_widget(
         expect(second).to_be_visible()
 
         # By keyboard: focus the time, press Enter.
-        second.focus()
-        second.press("Enter")
-        expect(frame.get_by_text(f"Booked: {offered[1]} with Alex")).to_be_visible()
+        press_until(second, "Enter", frame.get_by_text(f"Booked: {offered[1]} with Alex"))
         link = frame.get_by_role("link", name="Add to calendar")
         href = str(link.get_attribute("href"))
         assert href.startswith("data:text/calendar")

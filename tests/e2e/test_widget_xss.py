@@ -11,13 +11,13 @@ import html
 from typing import Any
 
 import pytest
-from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import Error, Frame, Page, expect
 
 from dialogues.flow_schema import MAX_ANSWERS, MAX_TEXT
 from dialogues.models import Conversation, ConversationState
 from dialogues.tokens import bad_tokens
 from dynchat.models import Site
-from tests.e2e.chat import Trouble, publish_flow
+from tests.e2e.chat import Traffic, Trouble, publish_flow, type_answer
 from tests.e2e.conftest import HostPages
 from tests.widget.xss_corpus import PAYLOADS
 
@@ -135,6 +135,7 @@ def test_the_corpus_renders_as_text_and_links_keep_only_safe_schemes(
     links without href."""
     assert len(CORPUS) >= 60
     trouble = Trouble().watch(page)
+    traffic = Traffic().watch(page)
     page.goto(host_pages.url(corpus_site.key))
     # The host hears "completed" once the server has recorded it (the panel says so before).
     page.evaluate(
@@ -155,8 +156,7 @@ def test_the_corpus_renders_as_text_and_links_keep_only_safe_schemes(
             break
         assert_harmless(frame)
         if control.evaluate("element => element.tagName") == "INPUT":
-            control.fill(EMAIL if control.get_attribute("type") == "email" else "Lovelace")
-            control.press("Enter")
+            type_answer(control, EMAIL if control.get_attribute("type") == "email" else "Lovelace")
         else:
             control.click()
 
@@ -170,7 +170,10 @@ def test_the_corpus_renders_as_text_and_links_keep_only_safe_schemes(
     assert (
         chat.get_by_text("link 9", exact=True).get_attribute("href") == "mailto:sales@example.com"
     )
-    page.wait_for_function("window.completed === true")
+    try:
+        page.wait_for_function("window.completed === true")
+    except Error as failed:
+        raise AssertionError(f"{failed}\n{traffic.report()}") from None
     assert Conversation.objects.get().state == ConversationState.COMPLETED
     assert trouble.dialogs == []
     assert trouble.csp_violations == []
